@@ -1,0 +1,122 @@
+"""Typed settings: defaults here, overridden by a TOML file, overridden by KITFLOW_* variables."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_DIR = Path(__file__).resolve().parent
+DEFAULT_CONFIG_FILE = CONFIG_DIR / "kitflow.toml"
+EXAMPLE_DATA_DIR = CONFIG_DIR / "example"
+
+
+class SmtpSettings(BaseModel):
+    """The mail server; no host means mail is written to the outbox folder instead."""
+
+    host: str | None = None
+    port: int = 25
+    security: Literal["none", "starttls", "tls"] | None = None
+    username: str | None = None
+    # Only from the environment or a Prefect Secret block: a committed file must not hold it.
+    password: SecretStr | None = None
+    password_block: str | None = None
+    timeout_seconds: float = 30.0
+
+    @model_validator(mode="after")
+    def _default_security(self) -> SmtpSettings:
+        if self.security is None:
+            self.security = {587: "starttls", 465: "tls"}.get(self.port, "none")
+        return self
+
+
+class Aliases(BaseModel):
+    """Extra header names per bookings field, added to the built-in ones."""
+
+    posting_date: list[str] = Field(default_factory=list)
+    project_number: list[str] = Field(default_factory=list)
+    amount: list[str] = Field(default_factory=list)
+    art: list[str] = Field(default_factory=list)
+    document_number: list[str] = Field(default_factory=list)
+    line: list[str] = Field(default_factory=list)
+    text: list[str] = Field(default_factory=list)
+
+
+class Settings(BaseSettings):
+    """Everything an operator may set. Names are part of the data contract."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KITFLOW_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    data_dir: Path = EXAMPLE_DATA_DIR
+    output_dir: Path = Path("out")
+    state_dir: Path = Path("state")
+    database_url: str | None = None
+    timezone: str = "Europe/Copenhagen"
+
+    # A1: a separate account at or above this gross amount (kr.).
+    separate_account_threshold: Decimal = Decimal("2000000")
+    # A4: an explanation is required at or above this deviation (percent) ...
+    explanation_threshold_pct: Decimal = Decimal("5")
+    # ... or, when set, at or above this absolute deviation (kr.).
+    explanation_threshold_amount: Decimal | None = None
+    # A booking whose cells do not parse is quarantined; above this many, the run stops.
+    max_quarantined_rows: int = 100
+
+    aliases: Aliases = Field(default_factory=Aliases)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    mail_from: str = "kitflow-noreply@kk.dk"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = os.environ.get("KITFLOW_CONFIG") or DEFAULT_CONFIG_FILE
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+        )
+
+    @property
+    def effective_database_url(self) -> str:
+        """The reminder ledger: the configured URL, else SQLite in the state folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.state_dir / 'kitflow.db').resolve()}"
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from `config_file` (or KITFLOW_CONFIG, or the default file), env and overrides."""
+    previous = os.environ.get("KITFLOW_CONFIG")
+    if config_file is not None:
+        if not Path(config_file).is_file():
+            from kitflow.core.findings import FatalInputError
+
+            raise FatalInputError(str(config_file), "the settings file does not exist")
+        os.environ["KITFLOW_CONFIG"] = str(config_file)
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    finally:
+        if config_file is not None:
+            if previous is None:
+                os.environ.pop("KITFLOW_CONFIG", None)
+            else:
+                os.environ["KITFLOW_CONFIG"] = previous

@@ -1,0 +1,293 @@
+"""Parsers for single cells of untidy exports: amounts to integer øre, dates, project numbers.
+
+Each parser has a scalar form (raising `CellError` with a Danish message a controller
+understands) and a vectorised form over a pandas Series that takes the fast path for the
+common shapes and falls back to the scalar form for the rest, so both always agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+import pandas as pd
+
+
+class CellError(ValueError):
+    """A cell that cannot be read; the message names the value and what is wrong."""
+
+
+# --- amounts -------------------------------------------------------------------------------
+
+# Danish text: thousands "." (or space), decimal ","; also a plain dot decimal with 1-2 digits.
+_DANISH = re.compile(r"^(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?$")
+_DOT_DECIMAL = re.compile(r"^(\d+)\.(\d{1,2})$")
+_SPACES = re.compile(r"[\s\u00a0\u202f']")
+_FLOAT_NOISE = 1e-4  # in øre: Excel arithmetic leaves ~1e-9 kr. of noise, never 1/10,000 øre
+
+
+def is_blank(value: object) -> bool:
+    """An empty cell, however the reader gave it: None, NaN or only white space."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and not value.strip()
+
+
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def parse_amount(value: object) -> int:
+    """An amount cell (number or Danish text) as integer øre; raises CellError otherwise."""
+    if is_blank(value):
+        raise CellError("beløb mangler")
+    if isinstance(value, bool):
+        raise CellError(f'beløb "{value}" er ikke et tal')
+    if isinstance(value, int):
+        return value * 100
+    if isinstance(value, float):
+        return _float_to_ore(value)
+    if isinstance(value, Decimal):
+        return _decimal_to_ore(value, str(value))
+    if not isinstance(value, str):
+        raise CellError(f'beløb "{_short(value)}" er ikke et tal')
+    return _text_to_ore(value)
+
+
+def _float_to_ore(value: float) -> int:
+    if not math.isfinite(value):
+        raise CellError(f'beløb "{value}" er ikke et tal')
+    scaled = value * 100
+    ore = round(scaled)
+    if abs(scaled - ore) > _FLOAT_NOISE:
+        raise CellError(f'beløb "{value!r}" har brøkdele af en øre')
+    return int(ore)
+
+
+def _decimal_to_ore(value: Decimal, original: str) -> int:
+    scaled = value * 100
+    if scaled != scaled.to_integral_value():
+        raise CellError(f'beløb "{_short(original)}" har brøkdele af en øre')
+    return int(scaled)
+
+
+def _text_to_ore(text: str) -> int:
+    original = text
+    s = _SPACES.sub("", text).replace("\u2212", "-")
+    s = re.sub(r"(?i)^(dkk|kr\.?)|(dkk|kr\.?)$", "", s)
+    negative = False
+    if s.startswith("(") and s.endswith(")"):
+        negative, s = True, s[1:-1]
+    if s.endswith("-"):  # SAP's trailing minus: 1.234,56-
+        negative, s = not negative, s[:-1]
+    if s.startswith("-"):
+        negative, s = not negative, s[1:]
+    elif s.startswith("+"):
+        s = s[1:]
+    if (m := _DANISH.match(s)) is not None:
+        whole, frac = m.group(1).replace(".", ""), m.group(2) or ""
+    elif (m := _DOT_DECIMAL.match(s)) is not None:
+        whole, frac = m.group(1), m.group(2)
+    else:
+        raise CellError(f'beløb "{_short(original)}" er ikke et tal')
+    if len(frac) > 2:
+        if frac[2:].strip("0"):
+            raise CellError(f'beløb "{_short(original)}" har brøkdele af en øre')
+        frac = frac[:2]
+    ore = int(whole) * 100 + int(frac.ljust(2, "0"))
+    return -ore if negative else ore
+
+
+def amounts_to_ore(values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
+    """Vectorised `parse_amount`: øre per position, and {position: message} for bad cells."""
+    n = len(values)
+    out = np.zeros(n, dtype=np.int64)
+    errors: dict[int, str] = {}
+    obj = values.to_numpy(dtype=object)
+    done = np.zeros(n, dtype=bool)
+    is_float = np.fromiter((type(v) is float for v in obj), dtype=bool, count=n)
+    if is_float.any():
+        floats = obj[is_float].astype(np.float64)
+        scaled = floats * 100
+        rounded = np.round(scaled)
+        ok = np.isfinite(scaled) & (np.abs(scaled - rounded) <= _FLOAT_NOISE)
+        idx = np.flatnonzero(is_float)
+        out[idx[ok]] = rounded[ok].astype(np.int64)
+        done[idx[ok]] = True  # the rest go to the scalar parser, which words the error
+    is_str = np.fromiter((type(v) is str for v in obj), dtype=bool, count=n)
+    if is_str.any():
+        texts = pd.Series(obj[is_str], dtype=object).str.strip()
+        m = texts.str.fullmatch(r"(-?)(\d+)(?:[.,](\d{1,2}))?")
+        fast = m.to_numpy(dtype=bool)
+        if fast.any():
+            parts = texts[fast].str.extract(r"^(-?)(\d+)(?:[.,](\d{1,2}))?$")
+            whole = parts[1].astype(np.int64).to_numpy()
+            frac = parts[2].fillna("").str.ljust(2, "0").astype(np.int64).to_numpy()
+            sign = np.where(parts[0].to_numpy(dtype=object) == "-", -1, 1)
+            idx = np.flatnonzero(is_str)[fast]
+            out[idx] = sign * (whole * 100 + frac)
+            done[idx] = True
+    for i in np.flatnonzero(~done):
+        try:
+            out[i] = parse_amount(obj[i])
+        except CellError as exc:
+            errors[int(i)] = str(exc)
+    return out, errors
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_DATE_FORMATS = (
+    (re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}$"), "%d.%m.%Y"),
+    (re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$"), "%Y-%m-%d"),
+    (re.compile(r"^\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$"), None),
+    (re.compile(r"^\d{1,2}-\d{1,2}-\d{4}$"), "%d-%m-%Y"),
+    (re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$"), "%d/%m/%Y"),
+    (re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2}$"), "%d.%m.%y"),
+)
+
+
+def parse_date(value: object) -> dt.date:
+    """A date cell (Excel date, dd.mm.yyyy or yyyy-mm-dd text, Excel serial) as a date."""
+    if is_blank(value):
+        raise CellError("dato mangler")
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        raise CellError(f'dato "{value}" er ikke en dato')
+    if isinstance(value, int | float):
+        # A date typed into a cell formatted as a number arrives as Excel's serial number.
+        if isinstance(value, float) and not value.is_integer():
+            raise CellError(f'dato "{value}" er ikke en dato')
+        if not 1 <= value <= 2958465:
+            raise CellError(f'dato "{value}" er ikke en dato')
+        return _EXCEL_EPOCH + dt.timedelta(days=int(value))
+    if not isinstance(value, str):
+        raise CellError(f'dato "{_short(value)}" er ikke en dato')
+    text = value.strip()
+    for pattern, fmt in _DATE_FORMATS:
+        if pattern.match(text):
+            try:
+                if fmt is None:
+                    return dt.datetime.fromisoformat(text.replace(" ", "T")).date()
+                return dt.datetime.strptime(text, fmt).date()
+            except ValueError:
+                raise CellError(f'dato "{_short(text)}" findes ikke') from None
+    raise CellError(
+        f'dato "{_short(text)}" er ikke en dato (brug dd.mm.åååå eller åååå-mm-dd)'
+    )
+
+
+def parse_optional_date(value: object) -> dt.date | None:
+    """Like `parse_date`, but an empty cell is None."""
+    return None if is_blank(value) else parse_date(value)
+
+
+def dates_to_days(values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
+    """Vectorised `parse_date`: datetime64[D] per position, and {position: message}."""
+    n = len(values)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    errors: dict[int, str] = {}
+    obj = values.to_numpy(dtype=object)
+    done = np.zeros(n, dtype=bool)
+    is_date = np.fromiter((isinstance(v, dt.date) for v in obj), dtype=bool, count=n)
+    if is_date.any():
+        out[is_date] = np.array(
+            [v.date() if isinstance(v, dt.datetime) else v for v in obj[is_date]],
+            dtype="datetime64[D]",
+        )
+        done |= is_date
+    is_str = np.fromiter((type(v) is str for v in obj), dtype=bool, count=n)
+    if is_str.any():
+        texts = pd.Series(obj[is_str], dtype=object).str.strip()
+        idx = np.flatnonzero(is_str)
+        for pattern, fmt in (
+            (r"\d{2}\.\d{2}\.\d{4}", "%d.%m.%Y"),
+            (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"),
+        ):
+            mask = texts.str.fullmatch(pattern).to_numpy(dtype=bool)
+            if mask.any():
+                parsed = pd.to_datetime(texts[mask], format=fmt, errors="coerce")
+                good = parsed.notna().to_numpy()
+                sel = idx[mask][good]
+                out[sel] = parsed[good].to_numpy().astype("datetime64[D]")
+                done[sel] = True
+    for i in np.flatnonzero(~done):
+        try:
+            out[i] = np.datetime64(parse_date(obj[i]), "D")
+        except CellError as exc:
+            errors[int(i)] = str(exc)
+    return out, errors
+
+
+# --- project numbers -----------------------------------------------------------------------
+
+_PROJECT = re.compile(r"^([A-Za-z]{2})\s*-?\s*(\d{10})((?:\s*[-./]\s*[0-9A-Za-z]+)*)$")
+
+
+def parse_loebenummer(value: object) -> str:
+    """A project number with or without dash, WBS suffixes rolled up: 'XA-4411000006'."""
+    if is_blank(value):
+        raise CellError("løbenummer mangler")
+    text = str(value).strip()
+    m = _PROJECT.match(text)
+    if m is None:
+        raise CellError(
+            f'løbenummer "{_short(text)}" har ikke formen to bogstaver og ti cifre (XA-4411000006)'
+        )
+    return f"{m.group(1).upper()}-{m.group(2)}"
+
+
+def loebenumre(values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
+    """Vectorised `parse_loebenummer`: normalised numbers (object array) and bad positions."""
+    obj = values.to_numpy(dtype=object)
+    texts = pd.Series(obj, dtype=object).map(lambda v: v.strip() if isinstance(v, str) else v)
+    parts = texts.astype("string").str.extract(_PROJECT.pattern)
+    ok = parts[0].notna().to_numpy()
+    out = np.empty(len(obj), dtype=object)
+    out[ok] = (parts[0][ok].str.upper() + "-" + parts[1][ok]).to_numpy(dtype=object)
+    errors: dict[int, str] = {}
+    for i in np.flatnonzero(~ok):
+        try:
+            out[i] = parse_loebenummer(obj[i])
+        except CellError as exc:
+            errors[int(i)] = str(exc)
+    return out, errors
+
+
+# --- plain text keys -----------------------------------------------------------------------
+
+
+def key_text(value: object) -> str:
+    """A cell as identifying text: 123.0 from a number cell and '123' from text are the same."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def parse_decimal_kr(value: object) -> Decimal:
+    """An amount in a register cell as Decimal kr. (via øre, so the same rules apply)."""
+    return Decimal(parse_amount(value)) / 100
+
+
+def try_parse(parser: Callable[[object], object], value: object) -> tuple[object, str | None]:
+    """Run a scalar parser; return (value, None) or (None, message)."""
+    try:
+        return parser(value), None
+    except (CellError, InvalidOperation) as exc:
+        return None, str(exc)

@@ -1,0 +1,33 @@
+"""Shared fixtures: an isolated Prefect home per session and one test harness for flow tests."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Before Prefect is imported anywhere: cached results and settings must not leak between runs,
+# and the machine is offline.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="kitflow-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+for _name in list(os.environ):
+    # A developer's own KITFLOW_* settings must not change what the tests see.
+    if _name.startswith("KITFLOW_"):
+        del os.environ[_name]
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_DATA = REPO / "config" / "example"
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """A real Prefect API (temporary SQLite database) for the tests that run flows."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
