@@ -15,6 +15,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from config.reminder_settings import ReminderSettings
+
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_CONFIG_FILE = CONFIG_DIR / "kitflow.toml"
 EXAMPLE_DATA_DIR = CONFIG_DIR / "example"
@@ -78,6 +80,7 @@ class Settings(BaseSettings):
     aliases: Aliases = Field(default_factory=Aliases)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     mail_from: str = "kitflow-noreply@kk.dk"
+    reminders: ReminderSettings = Field(default_factory=ReminderSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -183,9 +183,7 @@ def parse_date(value: object) -> dt.date:
                 return dt.datetime.strptime(text, fmt).date()
             except ValueError:
                 raise CellError(f'dato "{_short(text)}" findes ikke') from None
-    raise CellError(
-        f'dato "{_short(text)}" er ikke en dato (brug dd.mm.åååå eller åååå-mm-dd)'
-    )
+    raise CellError(f'dato "{_short(text)}" er ikke en dato (brug dd.mm.åååå eller åååå-mm-dd)')
 
 
 def parse_optional_date(value: object) -> dt.date | None:

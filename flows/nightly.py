@@ -1,0 +1,80 @@
+"""The nightly capital-accounts run: exports in, reconciliation, due list and workbook out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from prefect import flow, get_run_logger
+
+from config.settings import Settings, load_settings
+from kitflow.core.bookings import BookingsOptions
+from kitflow.readers import booking_files
+from tasks.ingest import combine_exports, read_export_task, read_register_task
+from tasks.publish import write_reports_task
+from tasks.reconcile import reconcile_task
+
+
+def today(settings: Settings) -> dt.date:
+    """The as-of date when none is given: today where the municipality is."""
+    return dt.datetime.now(ZoneInfo(settings.timezone)).date()
+
+
+def _settings(data_dir: str | None, out_dir: str | None, config_file: str | None) -> Settings:
+    return load_settings(
+        Path(config_file) if config_file else None, data_dir=data_dir, output_dir=out_dir
+    )
+
+
+@flow(name="afstemning", flow_run_name="afstemning {as_of}", log_prints=False)
+def afstemning(
+    as_of: dt.date | None = None,
+    data_dir: str | None = None,
+    out_dir: str | None = None,
+    send: bool = True,
+    config_file: str | None = None,
+) -> dict:
+    """Read every export and the register, reconcile, decide what is due, write the reports."""
+    logger = get_run_logger()
+    settings = _settings(data_dir, out_dir, config_file)
+    as_of = as_of or today(settings)
+    data = Path(settings.data_dir)
+    options = BookingsOptions(
+        extra_aliases={k: tuple(v) for k, v in settings.aliases.model_dump().items()}
+    )
+    register, register_file = read_register_task(data / "register.xlsx")
+    results = [read_export_task(path, options) for path in booking_files(data / "bookings")]
+    bookings = combine_exports(results)
+    report = reconcile_task(
+        as_of,
+        register,
+        bookings,
+        [register_file, *(info for _parsed, info in results)],
+        threshold_kr=settings.separate_account_threshold,
+        explanation_pct=settings.explanation_threshold_pct,
+        explanation_amount_kr=settings.explanation_threshold_amount,
+        max_quarantined=settings.max_quarantined_rows,
+    )
+    folder = write_reports_task(report, Path(settings.output_dir))
+    c = report.reconciliation.conservation
+    for finding in report.findings:
+        logger.warning(str(finding)) if finding.severity.value != "info" else logger.info(
+            str(finding)
+        )
+    summary = {
+        "as_of": as_of.isoformat(),
+        "output": str(folder),
+        "bookings_read": c.read_count,
+        "duplicates": c.duplicate_count,
+        "matched": c.matched_count,
+        "unmatched": c.unmatched_count,
+        "internal": c.internal_count,
+        "quarantined": len(report.quarantined),
+        "projects_in_bilag": len(report.overview),
+        "overdue": sum(a.due.status == "overskredet" for a in report.projects),
+        "explanations_missing": len(report.missing_explanations),
+        "findings": len(report.findings),
+    }
+    logger.info("Afstemning %s: %s", as_of, summary)
+    return summary

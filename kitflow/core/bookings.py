@@ -1,0 +1,432 @@
+"""Bookings from untidy finance exports: find the header, tell bookings from total lines,
+parse every cell exactly, quarantine what does not parse, and check the control totals."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from kitflow.core import cells
+from kitflow.core.findings import FatalInputError, Finding, Location, Severity
+from kitflow.core.money import kr_text
+from kitflow.core.sheets import RawSheet, find_header
+
+# Field -> accepted headers; the first is the name the data contract gives it.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "posting_date": ("Bogføringsdato", "Posteringsdato", "Bogf.dato", "Dato"),
+    "project_number": ("Løbenummer", "Projektdefinition", "PSP-element", "WBS-element"),
+    "amount": ("Beløb", "Beløb (DKK)", "Beløb i DKK", "Beløb DKK"),
+    "art": ("Art", "Artskonto", "Kontoart"),
+    "document_number": ("Bilagsnummer", "Bilagsnr.", "Dokumentnummer", "Bilag"),
+    "line": ("Linje", "Linjenr.", "Position"),
+    "text": ("Tekst", "Posteringstekst"),
+}
+REQUIRED = ("posting_date", "project_number", "amount", "document_number")
+LABELS = {f: names[0] for f, names in FIELDS.items()}
+
+_TOTAL_LABEL = re.compile(r"^\s*(i\s*alt|total|totalt|sum|subtotal|hovedtotal)\b", re.I)
+
+# Columns of the bookings frame every later step reads.
+BOOKING_COLUMNS = (
+    "file",
+    "sheet",
+    "row",
+    "posting_date",
+    "loebenummer",
+    "project_raw",
+    "amount_ore",
+    "art",
+    "kind",
+    "document_number",
+    "line",
+    "text",
+)
+
+UDGIFT, INDTAEGT, INTERN = "udgift", "indtaegt", "intern"
+
+
+@dataclass(frozen=True)
+class SheetControl:
+    """What one sheet held: rows by kind, the sums, and the control total if it had one."""
+
+    file: str
+    sheet: str | None
+    header_row: int
+    data_rows: int
+    blank_rows: int
+    total_lines: int
+    bookings: int
+    quarantined: int
+    parsed_sum_ore: int
+    control_total_ore: int | None
+
+
+@dataclass(frozen=True)
+class ParsedSheet:
+    """The bookings of one sheet, its quarantined rows, findings and control figures."""
+
+    bookings: pd.DataFrame
+    quarantined: pd.DataFrame
+    findings: tuple[Finding, ...]
+    control: SheetControl
+
+
+@dataclass(frozen=True)
+class BookingsOptions:
+    """What may vary per installation: extra header aliases."""
+
+    extra_aliases: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    def fields(self) -> dict[str, tuple[str, ...]]:
+        return {f: names + tuple(self.extra_aliases.get(f, ())) for f, names in FIELDS.items()}
+
+
+def _column(rows: Sequence[Sequence[object]], j: int | None, n: int) -> pd.Series:
+    if j is None:
+        return pd.Series([None] * n, dtype=object)
+    return pd.Series([r[j] if j < len(r) else None for r in rows], dtype=object)
+
+
+def _kind(art: pd.Series, amount_ore: np.ndarray) -> np.ndarray:
+    """Hovedart from the art's first digit: 7-8 income, 9 internal, else expenditure.
+
+    Where there is no art the sign decides (negative is income); the caller says so.
+    """
+    first = art.str[:1].to_numpy(dtype=object)
+    kind = np.where(np.isin(first, ["7", "8"]), INDTAEGT, UDGIFT).astype(object)
+    kind[first == "9"] = INTERN
+    no_art = (art == "").to_numpy()
+    kind[no_art] = np.where(amount_ore[no_art] < 0, INDTAEGT, UDGIFT)
+    return kind
+
+
+def parse_bookings(sheet: RawSheet, options: BookingsOptions | None = None) -> ParsedSheet:
+    """Parse one export sheet into bookings; raises FatalInputError for structural faults."""
+    options = options or BookingsOptions()
+    fields = options.fields()
+    header = find_header(sheet, fields, REQUIRED, LABELS)
+    findings: list[Finding] = []
+    start = header.row_index + 1
+    rows = sheet.rows[start:]
+    n = len(rows)
+    excel_rows = np.arange(start + 1, start + 1 + n, dtype=np.int64)
+    col = header.columns
+    raw = {f: _column(rows, col.get(f), n) for f in FIELDS}
+    first_cell = _column(rows, 0, n)
+
+    def loc(i: int | None = None) -> Location:
+        return Location(sheet.file, sheet.sheet, None if i is None else int(excel_rows[i]))
+
+    blank = np.fromiter((all(cells.is_blank(c) for c in r) for r in rows), dtype=bool, count=n)
+    project_blank = raw["project_number"].map(cells.is_blank).to_numpy(dtype=bool)
+    label_cells = pd.concat([first_cell, raw["text"]], axis=1).map(
+        lambda v: isinstance(v, str) and _TOTAL_LABEL.match(v) is not None
+    )
+    is_total = project_blank & label_cells.any(axis=1).to_numpy() & ~blank
+    candidate = ~blank & ~is_total
+
+    amounts, amount_errors = cells.amounts_to_ore(raw["amount"])
+    dates, date_errors = cells.dates_to_days(raw["posting_date"])
+    projects, project_errors = cells.loebenumre(raw["project_number"])
+    documents = raw["document_number"].map(cells.key_text)
+    lines = raw["line"].map(cells.key_text)
+    arts = raw["art"].map(cells.key_text)
+    texts = raw["text"].map(cells.key_text)
+
+    bad = np.zeros(n, dtype=bool)
+    messages: dict[int, list[str]] = {}
+    for errors in (date_errors, project_errors, amount_errors):
+        for i, message in errors.items():
+            if candidate[i]:
+                bad[i] = True
+                messages.setdefault(i, []).append(message)
+    for i in np.flatnonzero(candidate & (documents == "").to_numpy()):
+        bad[i] = True
+        messages.setdefault(int(i), []).append("bilagsnummer mangler")
+    bad_art = candidate & (arts != "").to_numpy() & ~arts.str.match(r"^\d").to_numpy()
+    for i in np.flatnonzero(bad_art):
+        bad[i] = True
+        messages.setdefault(int(i), []).append(
+            f'art "{arts.iloc[i]}" begynder ikke med et ciffer (hovedarten)'
+        )
+    for i in sorted(messages):
+        findings.append(
+            Finding(
+                Severity.ERROR,
+                loc(i),
+                "; ".join(messages[i]) + " – rækken er sat i karantæne og ikke talt med; "
+                "ret den i eksporten og kør igen",
+                code="booking.cell",
+            )
+        )
+
+    good = candidate & ~bad
+    frame = pd.DataFrame(
+        {
+            "file": sheet.file,
+            "sheet": sheet.sheet or "",
+            "row": excel_rows,
+            "posting_date": dates,
+            "loebenummer": projects,
+            "project_raw": raw["project_number"].map(cells.key_text).to_numpy(dtype=object),
+            "amount_ore": amounts,
+            "art": arts.to_numpy(dtype=object),
+            "kind": _kind(arts, amounts),
+            "document_number": documents.to_numpy(dtype=object),
+            "line": lines.to_numpy(dtype=object),
+            "text": texts.to_numpy(dtype=object),
+        }
+    )
+    bookings = frame[good].reset_index(drop=True)
+    q = np.flatnonzero(candidate & bad)
+    quarantined = pd.DataFrame(
+        {
+            "file": sheet.file,
+            "sheet": sheet.sheet or "",
+            "row": excel_rows[q],
+            # As written in the export, since these cells are the ones that did not parse.
+            "posting_date": raw["posting_date"].iloc[q].map(cells.key_text).to_numpy(dtype=object),
+            "project_raw": raw["project_number"].iloc[q].map(cells.key_text).to_numpy(dtype=object),
+            "amount": raw["amount"].iloc[q].map(cells.key_text).to_numpy(dtype=object),
+            "document_number": documents.iloc[q].to_numpy(dtype=object),
+            "line": lines.iloc[q].to_numpy(dtype=object),
+            "text": texts.iloc[q].to_numpy(dtype=object),
+            "reason": ["; ".join(messages[int(i)]) for i in q],
+        }
+    )
+
+    no_art = bookings["art"] == ""
+    if no_art.any():
+        what = (
+            "kolonnen Art mangler" if "art" not in col else f"{int(no_art.sum())} rækker uden art"
+        )
+        findings.append(
+            Finding(
+                Severity.WARNING,
+                loc(),
+                f"{what}: fortegnet afgør udgift (positivt) eller indtægt (negativt)",
+                code="booking.no_art",
+            )
+        )
+
+    control = _check_totals(sheet, raw, amounts, amount_errors, candidate, good, is_total, loc)
+    findings.extend(control[1])
+    return ParsedSheet(
+        bookings=bookings,
+        quarantined=quarantined,
+        findings=tuple(findings),
+        control=SheetControl(
+            file=sheet.file,
+            sheet=sheet.sheet,
+            header_row=header.row_index + 1,
+            data_rows=n,
+            blank_rows=int(blank.sum()),
+            total_lines=int(is_total.sum()),
+            bookings=int(good.sum()),
+            quarantined=int((candidate & bad).sum()),
+            parsed_sum_ore=int(amounts[good].sum()),
+            control_total_ore=control[0],
+        ),
+    )
+
+
+def _check_totals(
+    sheet: RawSheet,
+    raw: Mapping[str, pd.Series],
+    amounts: np.ndarray,
+    amount_errors: Mapping[int, str],
+    candidate: np.ndarray,
+    good: np.ndarray,
+    is_total: np.ndarray,
+    loc,
+) -> tuple[int | None, list[Finding]]:
+    """Check subtotals (warnings) and the grand total (fatal when it does not match).
+
+    The grand total is the last total line when no booking follows it; a last line that only
+    matches its own block after earlier subtotals is a subtotal, and the sheet has no control
+    figure.
+    """
+    findings: list[Finding] = []
+    totals = np.flatnonzero(is_total)
+    if totals.size == 0:
+        return None, findings
+    for i in totals:
+        if int(i) in amount_errors and not cells.is_blank(raw["amount"].iloc[i]):
+            raise FatalInputError(
+                str(loc(int(i))), f"totallinjens beløb kan ikke læses: {amount_errors[int(i)]}"
+            )
+    counted = np.where(candidate, amounts, 0)
+    unreadable = [int(i) for i in np.flatnonzero(candidate) if int(i) in amount_errors]
+    block_start = 0
+    last = int(totals[-1])
+    trailing_bookings = bool(candidate[last + 1 :].any())
+    for i in totals:
+        i = int(i)
+        block = int(counted[block_start:i].sum())
+        value = int(amounts[i])
+        if i == last and not trailing_bookings:
+            whole = int(counted[:i].sum())
+            if value == whole:
+                return value, findings
+            if len(totals) > 1 and value == block:
+                findings.append(
+                    Finding(
+                        Severity.WARNING,
+                        loc(),
+                        "eksporten har ingen totallinje; den kunne ikke kontrolleres for "
+                        "afskårne rækker",
+                        code="booking.no_control_total",
+                    )
+                )
+                return None, findings
+            extra = (
+                f"; {len(unreadable)} rækker med ulæseligt beløb (se fundene)" if unreadable else ""
+            )
+            raise FatalInputError(
+                str(loc(i)),
+                f"kontroltotalen {kr_text(value)} stemmer ikke med summen af de læste posteringer "
+                f"{kr_text(whole)} (forskel {kr_text(value - whole)}){extra}; eksporten er måske "
+                "afskåret eller redigeret – hent den igen fra økonomisystemet",
+            )
+        if value != block:
+            findings.append(
+                Finding(
+                    Severity.WARNING,
+                    loc(i),
+                    f"subtotal {kr_text(value)} stemmer ikke med posteringerne over den "
+                    f"{kr_text(block)}",
+                    code="booking.subtotal",
+                )
+            )
+        block_start = i + 1
+    findings.append(
+        Finding(
+            Severity.WARNING,
+            loc(),
+            "der står posteringer efter den sidste totallinje; eksporten har ingen kontroltotal",
+            code="booking.no_control_total",
+        )
+    )
+    return None, findings
+
+
+@dataclass(frozen=True)
+class CombinedBookings:
+    """Every booking read once, however many overlapping exports held it."""
+
+    bookings: pd.DataFrame
+    quarantined: pd.DataFrame
+    duplicates: pd.DataFrame
+    controls: tuple[SheetControl, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def read_count(self) -> int:
+        return len(self.bookings) + len(self.duplicates)
+
+    @property
+    def read_sum_ore(self) -> int:
+        return int(self.bookings["amount_ore"].sum()) + int(self.duplicates["amount_ore"].sum())
+
+
+_CONTENT = ("posting_date", "loebenummer", "amount_ore", "art", "text")
+
+
+def combine(parsed: Sequence[ParsedSheet]) -> CombinedBookings:
+    """Merge sheets in the order given, counting a booking in overlapping exports once.
+
+    A booking's identity is its document number and line where the export has a line column,
+    else its document number and content; the n-th identical line of one export is a
+    distinct booking, so identity also carries that occurrence number. The first export
+    that holds a booking keeps it; later copies go to `duplicates`, and a later copy whose
+    content differs is a finding, since one of the exports is then wrong.
+    """
+    findings: list[Finding] = [f for p in parsed for f in p.findings]
+    frames = []
+    for order, p in enumerate(parsed):
+        b = p.bookings
+        if b.empty:
+            continue
+        b = b.copy()
+        has_line = (b["line"] != "").to_numpy()
+        content = b["posting_date"].astype(str)
+        for c in _CONTENT[1:]:
+            content = content + "\x1f" + b[c].astype(str)
+        key = b["document_number"] + "\x1e" + np.where(has_line, "L" + b["line"], "C" + content)
+        b["_key"] = key
+        b["_key"] = key + "\x1e" + b.groupby("_key").cumcount().astype(str)
+        b["_content"] = content
+        b["_order"] = order
+        frames.append(b)
+    if not frames:
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in BOOKING_COLUMNS})
+        empty["amount_ore"] = empty["amount_ore"].astype(np.int64)
+        return CombinedBookings(
+            empty,
+            _concat([p.quarantined for p in parsed]),
+            empty.copy(),
+            tuple(p.control for p in parsed),
+            tuple(findings),
+        )
+    everything = pd.concat(frames, ignore_index=True)
+    dup_mask = everything.duplicated("_key", keep="first").to_numpy()
+    kept = everything[~dup_mask]
+    dups = everything[dup_mask]
+    if len(dups):
+        first = kept.set_index("_key")[["file", "sheet", "row", "_content"]]
+        joined = dups.join(first, on="_key", rsuffix="_first")
+        for (file, sheet), group in joined.groupby(["file", "sheet"], sort=False):
+            other = ", ".join(sorted(set(group["file_first"])))
+            findings.append(
+                Finding(
+                    Severity.INFO,
+                    Location(file, sheet or None),
+                    f"{len(group)} posteringer findes også i {other} og er talt én gang",
+                    code="booking.duplicate",
+                )
+            )
+        differing = joined[joined["_content"] != joined["_content_first"]]
+        for r in differing.itertuples():
+            findings.append(
+                Finding(
+                    Severity.WARNING,
+                    Location(r.file, r.sheet or None, int(r.row)),
+                    f"bilag {r.document_number} linje {r.line} står også i "
+                    f"{r.file_first}:{r.sheet_first}!{r.row_first} med andet indhold; "
+                    "den første er talt med – kontrollér hvilken eksport der er rigtig",
+                    code="booking.duplicate_differs",
+                )
+            )
+    drop = ["_key", "_content", "_order"]
+    return CombinedBookings(
+        bookings=kept.drop(columns=drop).reset_index(drop=True),
+        quarantined=_concat([p.quarantined for p in parsed]),
+        duplicates=dups.drop(columns=drop).reset_index(drop=True),
+        controls=tuple(p.control for p in parsed),
+        findings=tuple(findings),
+    )
+
+
+QUARANTINE_COLUMNS = (
+    "file",
+    "sheet",
+    "row",
+    "posting_date",
+    "project_raw",
+    "amount",
+    "document_number",
+    "line",
+    "text",
+    "reason",
+)
+
+
+def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in QUARANTINE_COLUMNS})
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,1 @@
+"""The report model computed once, and the renderers that only read it."""

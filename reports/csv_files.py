@@ -1,0 +1,213 @@
+"""The CSV outputs other programs read: kr. with øre, "." as decimal point, UTF-8."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from kitflow.core.money import kr_csv
+from kitflow.core.reconcile import PostFigures
+from reports.format import rounded_pct, safe_text
+from reports.model import Report
+
+ALL_PROJECTS = "I alt, alle projekter"
+
+
+def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _pct_csv(figures) -> str:
+    value = rounded_pct(figures.afvigelse_pct, 1)
+    return "" if value is None else f"{value:.1f}"
+
+
+def _post_rows(projekt: str, loebenummer: str, figures: PostFigures):
+    for post, f in figures.rows():
+        yield (
+            safe_text(projekt),
+            loebenummer,
+            post,
+            kr_csv(f.raadighedsbeloeb),
+            kr_csv(f.forbrug),
+            kr_csv(f.afvigelse),
+            _pct_csv(f),
+        )
+
+
+def reconciliation_rows(report: Report):
+    """Per løbenummer, per project, then "I alt" (the bilag's projects) and all projects."""
+    for account in report.projects:
+        for number in account.loebenumre:
+            yield from _post_rows(
+                account.project.projekt, number.loebenummer.loebenummer, number.figures
+            )
+        yield from _post_rows(account.project.projekt, "", account.figures)
+    yield from _post_rows("I alt", "", report.overview_total)
+    yield from _post_rows(ALL_PROJECTS, "", report.all_total)
+
+
+BOOKING_HEADER = (
+    "fil",
+    "ark",
+    "raekke",
+    "bogfoeringsdato",
+    "loebenummer",
+    "loebenummer_i_fil",
+    "beloeb",
+    "art",
+    "bilagsnummer",
+    "linje",
+    "tekst",
+)
+
+
+QUARANTINE_HEADER = (
+    "fil",
+    "ark",
+    "raekke",
+    "bogfoeringsdato",
+    "loebenummer",
+    "beloeb",
+    "bilagsnummer",
+    "linje",
+    "tekst",
+    "aarsag",
+)
+
+
+def quarantine_rows(frame: pd.DataFrame):
+    """Rows that did not parse, with their cells as the export wrote them."""
+    columns = (
+        "file",
+        "sheet",
+        "row",
+        "posting_date",
+        "project_raw",
+        "amount",
+        "document_number",
+        "line",
+        "text",
+        "reason",
+    )
+    for values in zip(*(frame[c].tolist() for c in columns), strict=True):
+        yield tuple(
+            int(v) if c == "row" else safe_text(v) for c, v in zip(columns, values, strict=True)
+        )
+
+
+def booking_rows(frame: pd.DataFrame, extra: Sequence[str] = ()):
+    """Bookings with their source location, as the CSV files and the workbook list them."""
+    if frame.empty:
+        return
+    dates = pd.Series(frame["posting_date"]).astype("datetime64[s]").dt.strftime("%Y-%m-%d")
+    columns = [
+        frame[c].tolist()
+        for c in (
+            "file",
+            "sheet",
+            "row",
+            "loebenummer",
+            "project_raw",
+            "amount_ore",
+            "art",
+            "document_number",
+            "line",
+            "text",
+            *extra,
+        )
+    ]
+    for values in zip(dates.fillna("").tolist(), *columns, strict=True):
+        date, file, sheet, row, number, raw, ore, art, doc, line, text, *rest = values
+        yield (
+            safe_text(file),
+            safe_text(sheet),
+            int(row),
+            date,
+            number or "",
+            safe_text(raw),
+            kr_csv(int(ore)),
+            safe_text(art),
+            safe_text(doc),
+            safe_text(line),
+            safe_text(text),
+            *(safe_text(v) for v in rest),
+        )
+
+
+def due_rows(report: Report):
+    for account in report.projects:
+        d = account.due
+        yield (
+            safe_text(d.projekt),
+            kr_csv(d.brutto_udgifter),
+            kr_csv(d.brutto_indtaegter),
+            "" if d.faerdiggjort is None else d.faerdiggjort.isoformat(),
+            "" if d.frist is None else d.frist.isoformat(),
+            d.aflaeggelse,
+            d.status,
+            safe_text(d.udvalg),
+        )
+
+
+def finding_rows(report: Report):
+    for f in report.findings:
+        loc = f.location
+        yield (
+            f.severity.value,
+            safe_text(loc.file),
+            safe_text(loc.sheet or ""),
+            "" if loc.row is None else loc.row,
+            f.code,
+            safe_text(f.message),
+        )
+
+
+def write_csv_files(report: Report, folder: Path) -> list[Path]:
+    """Write every CSV output into `folder`; returns the paths written."""
+    written = []
+
+    def out(name: str, header: Sequence[str], rows) -> None:
+        path = folder / name
+        _write(path, header, rows)
+        written.append(path)
+
+    out(
+        "reconciliation.csv",
+        (
+            "projekt",
+            "loebenummer",
+            "post",
+            "raadighedsbeloeb",
+            "forbrug",
+            "afvigelse",
+            "afvigelse_pct",
+        ),
+        reconciliation_rows(report),
+    )
+    out("unmatched.csv", BOOKING_HEADER, booking_rows(report.unmatched))
+    out("internal.csv", BOOKING_HEADER, booking_rows(report.internal))
+    out("quarantined.csv", QUARANTINE_HEADER, quarantine_rows(report.quarantined))
+    out("duplicates.csv", BOOKING_HEADER, booking_rows(report.duplicates))
+    out(
+        "due.csv",
+        (
+            "projekt",
+            "brutto_udgifter",
+            "brutto_indtaegter",
+            "faerdiggjort",
+            "frist",
+            "aflaeggelse",
+            "status",
+            "udvalg",
+        ),
+        due_rows(report),
+    )
+    out("findings.csv", ("alvor", "fil", "ark", "raekke", "kode", "besked"), finding_rows(report))
+    return written

@@ -1,0 +1,199 @@
+"""The one report model: every figure every output shows, computed here and nowhere else."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pandas as pd
+
+from kitflow.core.bookings import CombinedBookings, SheetControl
+from kitflow.core.findings import Finding, Location, Severity
+from kitflow.core.reconcile import PostFigures, Reconciliation
+from kitflow.core.register import KATEGORIER, Kategorisvar, Loebenummer, Project, Register
+from kitflow.core.rules import DueDecision, decide, explanation_required
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One political decision's rådighedsbeløb on a project, by post (øre)."""
+
+    beslutning: str
+    dato: dt.date | None
+    udgifter: int
+    indtaegter: int
+
+    @property
+    def netto(self) -> int:
+        return self.udgifter + self.indtaegter
+
+
+@dataclass(frozen=True)
+class LoebenummerAccount:
+    """A løbenummer's own figures within its project."""
+
+    loebenummer: Loebenummer
+    figures: PostFigures
+
+
+@dataclass(frozen=True)
+class ProjectAccount:
+    """Everything one project's section shows, in øre and dates."""
+
+    project: Project
+    figures: PostFigures
+    loebenumre: tuple[LoebenummerAccount, ...]
+    decisions: tuple[Decision, ...]
+    due: DueDecision
+    kategorier: tuple[Kategorisvar, ...]
+    explanation_required: bool
+
+    @property
+    def explanation_missing(self) -> bool:
+        return self.explanation_required and not self.project.afvigelsesforklaring
+
+
+@dataclass(frozen=True)
+class FileRead:
+    """One input file as read: for the run summary and the audit trail."""
+
+    file: str
+    sha256: str
+    size_bytes: int
+    sheets: tuple[SheetControl, ...]
+
+    @property
+    def rows(self) -> int:
+        return sum(s.data_rows for s in self.sheets)
+
+    @property
+    def bookings(self) -> int:
+        return sum(s.bookings for s in self.sheets)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The run's result. Renderers (CSV, Excel, Word, mail, artifacts) read it and nothing else."""
+
+    as_of: dt.date
+    projects: tuple[ProjectAccount, ...]
+    overview: tuple[ProjectAccount, ...]
+    overview_total: PostFigures
+    all_total: PostFigures
+    reconciliation: Reconciliation
+    quarantined: pd.DataFrame
+    duplicates: pd.DataFrame
+    files: tuple[FileRead, ...]
+    findings: tuple[Finding, ...]
+    threshold_pct: Decimal
+    threshold_amount: int | None
+
+    @property
+    def unmatched(self) -> pd.DataFrame:
+        return self.reconciliation.unmatched
+
+    @property
+    def internal(self) -> pd.DataFrame:
+        return self.reconciliation.internal
+
+    @property
+    def missing_explanations(self) -> tuple[ProjectAccount, ...]:
+        return tuple(a for a in self.overview if a.explanation_missing)
+
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == Severity.ERROR)
+
+
+def _decisions(register: Register, numbers: Sequence[str]) -> tuple[Decision, ...]:
+    grouped: dict[str, list] = {}
+    for line in register.bevillinger:
+        if line.loebenummer not in numbers:
+            continue
+        entry = grouped.setdefault(line.beslutning, [line.dato, 0, 0])
+        if entry[0] is None:
+            entry[0] = line.dato
+        entry[1 if line.post == "Udgift" else 2] += line.beloeb_ore
+    return tuple(Decision(name, d, u, i) for name, (d, u, i) in grouped.items())
+
+
+def build_report(
+    as_of: dt.date,
+    register: Register,
+    bookings: CombinedBookings,
+    reconciliation: Reconciliation,
+    files: Sequence[FileRead],
+    *,
+    threshold_ore: int,
+    explanation_pct: Decimal,
+    explanation_amount_ore: int | None,
+) -> Report:
+    """Apply rules A1–A4 per project and gather everything the renderers show."""
+    accounts = []
+    findings: list[Finding] = [*bookings.findings, *register.findings]
+    for project in register.projects:
+        numbers = [n for n in register.loebenumre if n.projekt == project.projekt]
+        figures = reconciliation.per_project[project.projekt]
+        answers = {k.kategori: k for k in register.kategorier if k.projekt == project.projekt}
+        account = ProjectAccount(
+            project=project,
+            figures=figures,
+            loebenumre=tuple(
+                LoebenummerAccount(n, reconciliation.per_loebenummer[n.loebenummer])
+                for n in numbers
+            ),
+            decisions=_decisions(register, [n.loebenummer for n in numbers]),
+            due=decide(project, figures, as_of, threshold_ore),
+            kategorier=tuple(
+                answers.get(k, Kategorisvar(project.projekt, k, None, "", 0)) for k in KATEGORIER
+            ),
+            explanation_required=explanation_required(
+                figures, explanation_pct, explanation_amount_ore
+            ),
+        )
+        accounts.append(account)
+        where = Location(register.file, "Projekter", project.row)
+        if not numbers:
+            findings.append(
+                Finding(
+                    Severity.WARNING,
+                    where,
+                    f'projektet "{project.projekt}" har intet løbenummer i arket Løbenumre',
+                    code="register.no_loebenummer",
+                )
+            )
+        if account.due.in_bilag and account.explanation_missing:
+            findings.append(
+                Finding(
+                    Severity.ERROR,
+                    where,
+                    f'"{project.projekt}" har en afvigelse på eller over tærsklen, men ingen '
+                    "afvigelsesforklaring; skriv den i kolonnen Afvigelsesforklaring",
+                    code="rules.explanation_missing",
+                )
+            )
+        if account.due.in_bilag and any(k.svar is None for k in account.kategorier):
+            findings.append(
+                Finding(
+                    Severity.WARNING,
+                    where,
+                    f'"{project.projekt}" mangler svar (Ja/Nej) i arket Kategorier',
+                    code="register.kategori_missing",
+                )
+            )
+    overview = tuple(a for a in accounts if a.due.in_bilag)
+    return Report(
+        as_of=as_of,
+        projects=tuple(accounts),
+        overview=overview,
+        overview_total=sum((a.figures for a in overview), PostFigures()),
+        all_total=sum((a.figures for a in accounts), PostFigures()),
+        reconciliation=reconciliation,
+        quarantined=bookings.quarantined,
+        duplicates=bookings.duplicates,
+        files=tuple(files),
+        findings=tuple(findings),
+        threshold_pct=explanation_pct,
+        threshold_amount=explanation_amount_ore,
+    )

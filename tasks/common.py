@@ -1,0 +1,24 @@
+"""What every I/O task shares: no caching of large inputs, and retries only where they help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.cache_policies import NO_CACHE
+
+from kitflow.core.findings import KitflowError
+
+
+def retry_unless_bad_input(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry a passing fault (a file share, a mail server), never an input that is wrong."""
+    return not isinstance(getattr(state, "data", None), KitflowError)
+
+
+# Hashing a million-row frame to build a cache key costs more than the task; nothing is cached.
+IO_TASK = {
+    "cache_policy": NO_CACHE,
+    "retries": 2,
+    "retry_delay_seconds": [5, 30],
+    "retry_condition_fn": retry_unless_bad_input,
+}
+CPU_TASK = {"cache_policy": NO_CACHE}

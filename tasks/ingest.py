@@ -1,0 +1,79 @@
+"""Read the bookings exports and the capital-projects register."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from prefect import task
+
+from kitflow.core.bookings import BookingsOptions, CombinedBookings, ParsedSheet, combine
+from kitflow.core.bookings import parse_bookings as parse_sheet
+from kitflow.core.findings import FatalInputError, Finding, Location, Severity
+from kitflow.core.register import Register, parse_register
+from kitflow.readers import read_export, read_workbook, sha256
+from reports.model import FileRead
+from tasks.common import IO_TASK
+
+
+def parse_export(path: Path, options: BookingsOptions) -> tuple[list[ParsedSheet], FileRead]:
+    """Parse every sheet of one export that holds bookings; a sheet without is said, not lost."""
+    sheets = read_export(path)
+    parsed: list[ParsedSheet] = []
+    skipped: list[tuple[str | None, FatalInputError]] = []
+    for sheet in sheets:
+        if not any(any(str(c).strip() for c in row) for row in sheet.rows):
+            skipped.append((sheet.sheet, FatalInputError(sheet.where, "arket er tomt")))
+            continue
+        try:
+            parsed.append(parse_sheet(sheet, options))
+        except FatalInputError as exc:
+            if "overskriftsrække" not in exc.problem:
+                raise
+            skipped.append((sheet.sheet, exc))
+    if not parsed:
+        raise skipped[0][1] if skipped else FatalInputError(path.name, "filen har ingen ark")
+    if skipped:
+        notes = tuple(
+            Finding(
+                Severity.INFO,
+                Location(path.name, name),
+                f"arket er sprunget over, da det ikke ligner posteringer ({exc.problem})",
+                code="booking.sheet_skipped",
+            )
+            for name, exc in skipped
+        )
+        first = parsed[0]
+        parsed[0] = ParsedSheet(
+            first.bookings, first.quarantined, first.findings + notes, first.control
+        )
+    info = FileRead(
+        file=path.name,
+        sha256=sha256(path),
+        size_bytes=path.stat().st_size,
+        sheets=tuple(p.control for p in parsed),
+    )
+    return parsed, info
+
+
+@task(name="læs eksport", task_run_name="læs {path.name}", **IO_TASK)
+def read_export_task(path: Path, options: BookingsOptions) -> tuple[list[ParsedSheet], FileRead]:
+    """One export file; retried, since a file share can fail for a moment."""
+    return parse_export(path, options)
+
+
+def combine_exports(results: Sequence[tuple[list[ParsedSheet], FileRead]]) -> CombinedBookings:
+    """All exports' bookings, each booking once."""
+    return combine([sheet for parsed, _info in results for sheet in parsed])
+
+
+def load_register(path: Path) -> tuple[Register, FileRead]:
+    """register.xlsx, parsed and checked."""
+    sheets = read_workbook(path)
+    register = parse_register(path.name, sheets)
+    return register, FileRead(path.name, sha256(path), path.stat().st_size, ())
+
+
+@task(name="læs register", **IO_TASK)
+def read_register_task(path: Path) -> tuple[Register, FileRead]:
+    return load_register(path)
