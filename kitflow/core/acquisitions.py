@@ -10,8 +10,10 @@ from typing import Protocol, TypeVar
 
 from kitflow.core.cells import is_blank, key_text, parse_optional_date, try_parse
 from kitflow.core.findings import FatalInputError, Finding, Location, Severity
+from kitflow.core.sheets import RawSheet, TableRow, normalise_header, read_table
 
 Rows = Sequence[Sequence[object]]
+Sheets = Mapping[str, RawSheet] | Mapping[str, Rows]
 
 SHEET_UNITS = "Enheder"
 SHEET_SYSTEMS = "Systemer"
@@ -73,7 +75,7 @@ class Contract:
     leverandoer: str
     type: str
     enhed: str
-    underskrevet: dt.date | None
+    underskrevet: dt.date
     sendt_til_koncern_it: dt.date | None
     row: int
 
@@ -111,186 +113,151 @@ class AcquisitionsRegister:
         return next((s for s in self.systems if s.system_id == system_id), None)
 
 
-# --- header matching -------------------------------------------------------------------------
+# --- columns --------------------------------------------------------------------------------
 
-
-def _norm(text: object) -> str:
-    """A header or key as compared: trimmed, case-folded, inner spaces single, no trailing ':'."""
-    s = " ".join(str(text).split()).casefold()
-    while s.endswith(":"):
-        s = s[:-1].rstrip()
-    return s
-
-
-@dataclass(frozen=True, slots=True)
-class _Column:
-    name: str
-    required: bool
-    aliases: tuple[str, ...] = ()
-
-    def names(self) -> set[str]:
-        return {_norm(self.name), *(_norm(a) for a in self.aliases)}
-
-
-_COLUMNS: dict[str, tuple[_Column, ...]] = {
+# Field -> accepted headers (the first is the data contract's name). Required are the columns
+# whose absence would change who is reminded: a missing "Sendt til Koncern IT" must stop the
+# run, not remind of every contract.
+_ID_ALIASES = ("System id", "Systemid", "System-ID")
+_COLUMNS: dict[str, tuple[dict[str, tuple[str, ...]], tuple[str, ...]]] = {
     SHEET_UNITS: (
-        _Column("Enhed", True),
-        _Column("Forvaltning", False),
-        _Column("Email", True, ("E-mail", "Mail")),
-        _Column("Direktion email", True, ("Direktion e-mail", "Direktionens email")),
-        _Column(
-            "Digitaliseringskontor email",
-            True,
-            ("Digitaliseringskontor e-mail", "Digitaliseringskontorets email"),
-        ),
+        {
+            "enhed": ("Enhed",),
+            "forvaltning": ("Forvaltning",),
+            "email": ("Email", "E-mail", "Mail"),
+            "direktion_email": ("Direktion email", "Direktion e-mail", "Direktionens email"),
+            "digitaliseringskontor_email": (
+                "Digitaliseringskontor email",
+                "Digitaliseringskontor e-mail",
+                "Digitaliseringskontorets email",
+            ),
+        },
+        ("enhed", "email", "direktion_email", "digitaliseringskontor_email"),
     ),
     SHEET_SYSTEMS: (
-        _Column("System-id", True, ("System id", "Systemid", "System-ID")),
-        _Column("Navn", True, ("Systemnavn",)),
-        _Column("Enhed", True),
-        _Column("Klassifikation", False),
-        _Column("Type", True),
-        _Column("Slutdato", True),
-        _Column("Anmeldt systemregister", True, ("Anmeldt til systemregister",)),
-        _Column("Tilladelse", True, ("Ibrugtagningstilladelse",)),
-        _Column("I drift", True, ("I drift siden", "Idriftsat")),
+        {
+            "system_id": ("System-id", *_ID_ALIASES),
+            "navn": ("Navn", "Systemnavn"),
+            "enhed": ("Enhed",),
+            "klassifikation": ("Klassifikation",),
+            "type": ("Type",),
+            "slutdato": ("Slutdato",),
+            "anmeldt": ("Anmeldt systemregister", "Anmeldt til systemregister"),
+            "tilladelse": ("Tilladelse", "Ibrugtagningstilladelse"),
+            "i_drift": ("I drift", "I drift siden", "Idriftsat"),
+        },
+        ("system_id", "navn", "enhed", "type", "slutdato", "anmeldt", "tilladelse", "i_drift"),
     ),
     SHEET_CONTRACTS: (
-        _Column("Kontrakt-id", True, ("Kontrakt id", "Kontraktid", "Kontrakt-ID")),
-        _Column("System-id", False, ("System id", "Systemid", "System-ID")),
-        _Column("Leverandør", False, ("Leverandoer",)),
-        _Column("Type", False),
-        _Column("Enhed", True),
-        _Column("Underskrevet", True, ("Underskrevet dato", "Underskriftsdato")),
-        _Column("Sendt til Koncern IT", True, ("Sendt til KIT",)),
+        {
+            "kontrakt_id": ("Kontrakt-id", "Kontrakt id", "Kontraktid", "Kontrakt-ID"),
+            "system_id": ("System-id", *_ID_ALIASES),
+            "leverandoer": ("Leverandør", "Leverandoer"),
+            "type": ("Type",),
+            "enhed": ("Enhed",),
+            "underskrevet": ("Underskrevet", "Underskrevet dato", "Underskriftsdato"),
+            "sendt": ("Sendt til Koncern IT", "Sendt til KIT"),
+        },
+        ("kontrakt_id", "enhed", "underskrevet", "sendt"),
     ),
     SHEET_CONDITIONS: (
-        _Column("Betingelse-id", True, ("Betingelse id", "Betingelsesid", "Betingelse-ID")),
-        _Column("System-id", True, ("System id", "Systemid", "System-ID")),
-        _Column("Beskrivelse", False),
-        _Column("Frist", True),
-        _Column("Udbedret", True),
+        {
+            "betingelse_id": ("Betingelse-id", "Betingelse id", "Betingelsesid", "Betingelse-ID"),
+            "system_id": ("System-id", *_ID_ALIASES),
+            "beskrivelse": ("Beskrivelse",),
+            "frist": ("Frist",),
+            "udbedret": ("Udbedret",),
+        },
+        ("betingelse_id", "system_id", "frist", "udbedret"),
     ),
 }
 
 
-def _find_sheet(sheets: Mapping[str, Rows], wanted: str, file: str) -> tuple[str, Rows]:
-    for name, rows in sheets.items():
+def _norm(text: object) -> str:
+    return normalise_header(text)
+
+
+def _find_sheet(sheets: Mapping[str, RawSheet], wanted: str, file: str) -> RawSheet:
+    for name, sheet in sheets.items():
         if _norm(name) == _norm(wanted):
-            return name, rows
+            return sheet
     found = ", ".join(f'"{n}"' for n in sheets) or "ingen ark"
     raise FatalInputError(file, f'arket "{wanted}" mangler (fandt {found})')
-
-
-def _header_row(
-    rows: Rows, columns: tuple[_Column, ...], file: str, sheet: str
-) -> tuple[int, dict[str, int]]:
-    """The index of the header row (the first with every required column) and column indexes."""
-    best: tuple[int, int, dict[str, int]] = (-1, -1, {})
-    for r, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
-        cells = {_norm(v): c for c, v in enumerate(row) if not is_blank(v)}
-        found = {}
-        for col in columns:
-            hit = next((cells[n] for n in col.names() if n in cells), None)
-            if hit is not None:
-                found[col.name] = hit
-        if all(col.name in found for col in columns if col.required):
-            return r, found
-        if len(found) > best[1]:
-            best = (r, len(found), found)
-    missing = [col.name for col in columns if col.required and col.name not in best[2]]
-    where = f"{file}:{sheet}"
-    if best[0] < 0 or not best[2]:
-        raise FatalInputError(
-            where, "ingen overskriftsrække fundet; forventede kolonnerne " + _quoted(missing)
-        )
-    raise FatalInputError(
-        where,
-        f"kolonnen {_quoted(missing)} mangler i overskriftsrækken (række {best[0] + 1})"
-        if len(missing) == 1
-        else f"kolonnerne {_quoted(missing)} mangler i overskriftsrækken (række {best[0] + 1})",
-    )
-
-
-def _quoted(names: list[str]) -> str:
-    return ", ".join(f'"{n}"' for n in names)
 
 
 # --- cell readers ----------------------------------------------------------------------------
 
 
 class _RowReader:
-    """Reads the cells of one row by column name, collecting Danish messages for bad cells."""
+    """Reads the cells of one row by field, collecting Danish messages for bad cells."""
 
-    def __init__(self, row: Sequence[object], index: dict[str, int]) -> None:
+    def __init__(self, row: TableRow, labels: Mapping[str, str]) -> None:
         self._row = row
-        self._index = index
+        self._labels = labels
         self.errors: list[str] = []
 
-    def raw(self, column: str) -> object:
-        c = self._index.get(column)
-        if c is None or c >= len(self._row):
-            return None
-        return self._row[c]
-
-    def text(self, column: str, *, required: bool = False) -> str:
-        value = key_text(self.raw(column))
+    def text(self, field: str, *, required: bool = False) -> str:
+        value = key_text(self._row.get(field))
         if required and not value:
-            self.errors.append(f"{column} mangler")
+            self.errors.append(f"{self._labels[field]} mangler")
         return value
 
-    def date(self, column: str, *, required: bool = False) -> dt.date | None:
-        value, error = try_parse(parse_optional_date, self.raw(column))
+    def date(self, field: str, *, required: bool = False) -> dt.date | None:
+        value, error = try_parse(parse_optional_date, self._row.get(field))
         if error is not None:
-            self.errors.append(f"{column}: {error}")
+            self.errors.append(f"{self._labels[field]}: {error}")
             return None
         if value is None and required:
-            self.errors.append(f"{column} mangler")
+            self.errors.append(f"{self._labels[field]} mangler")
         return value if isinstance(value, dt.date) else None
 
-    def choice(self, column: str, allowed: tuple[str, ...], default: str) -> str:
-        value = self.text(column)
+    def choice(self, field: str, allowed: tuple[str, ...], default: str) -> str:
+        value = self.text(field)
         if not value:
             return default
         hit = next((a for a in allowed if _norm(a) == _norm(value)), None)
         if hit is None:
-            self.errors.append(f'{column} "{value}" er ikke en af {", ".join(allowed)}')
+            self.errors.append(
+                f'{self._labels[field]} "{value}" er ikke en af {", ".join(allowed)}'
+            )
             return default
         return hit
 
-    def emails(self, column: str, *, required: bool = False) -> tuple[str, ...]:
-        text = self.text(column)
-        addresses = tuple(a for a in re.split(r"[;,\s]+", text) if a)
+    def emails(self, field: str, *, required: bool = False) -> tuple[str, ...]:
+        addresses = split_addresses(self.text(field))
         bad = [a for a in addresses if not _EMAIL.match(a)]
         if bad:
-            self.errors.append(f'{column} "{bad[0]}" er ikke en e-mail-adresse')
+            self.errors.append(f'{self._labels[field]} "{bad[0]}" er ikke en e-mail-adresse')
             return ()
         if required and not addresses:
-            self.errors.append(f"{column} mangler")
+            self.errors.append(f"{self._labels[field]} mangler")
         return addresses
 
 
+def split_addresses(text: str) -> tuple[str, ...]:
+    """One or more addresses in a cell, separated by ";", "," or spaces."""
+    return tuple(a for a in re.split(r"[;,\s]+", text.strip()) if a)
+
+
 def _read_table(
-    sheets: Mapping[str, Rows],
-    sheet: str,
+    sheets: Mapping[str, RawSheet],
+    sheet_name: str,
     file: str,
     build: Callable[[_RowReader, int], T],
     findings: list[Finding],
 ) -> list[T]:
-    name, rows = _find_sheet(sheets, sheet, file)
-    header, index = _header_row(rows, _COLUMNS[sheet], file, name)
+    sheet = _find_sheet(sheets, sheet_name, file)
+    columns, required = _COLUMNS[sheet_name]
+    labels = {f: names[0] for f, names in columns.items()}
     out: list[T] = []
-    for r in range(header + 1, len(rows)):
-        row = rows[r]
-        if all(is_blank(v) for v in row):
-            continue
-        reader = _RowReader(row, index)
-        item = build(reader, r + 1)
+    for row in read_table(sheet, columns, required, scan_rows=_HEADER_SCAN_ROWS):
+        reader = _RowReader(row, labels)
+        item = build(reader, row.row)
         if reader.errors:
             findings.append(
                 Finding(
                     Severity.ERROR,
-                    Location(file, name, r + 1),
+                    Location(file, sheet_name, row.row),
                     "; ".join(reader.errors) + " – rækken er sprunget over",
                     code="acquisitions.bad_row",
                 )
@@ -327,9 +294,10 @@ def _drop_duplicates(
     return kept
 
 
-def _koncern_it_email(sheets: Mapping[str, Rows], file: str) -> tuple[str, ...]:
+def _koncern_it_email(sheets: Mapping[str, RawSheet], file: str) -> tuple[str, ...]:
     """The address in sheet "Koncern IT": under an "Email" header, or beside an "Email:" label."""
-    name, rows = _find_sheet(sheets, SHEET_KONCERN_IT, file)
+    sheet = _find_sheet(sheets, SHEET_KONCERN_IT, file)
+    name, rows = sheet.sheet, sheet.rows
     for r, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
         for c, value in enumerate(row):
             if is_blank(value) or _norm(value) not in {"email", "e-mail", "mail"}:
@@ -339,7 +307,7 @@ def _koncern_it_email(sheets: Mapping[str, Rows], file: str) -> tuple[str, ...]:
             for candidate in (beside, below):
                 if is_blank(candidate):
                     continue
-                addresses = tuple(a for a in re.split(r"[;,\s]+", str(candidate).strip()) if a)
+                addresses = split_addresses(str(candidate))
                 if addresses and all(_EMAIL.match(a) for a in addresses):
                     return addresses
                 raise FatalInputError(
@@ -354,7 +322,7 @@ def _koncern_it_email(sheets: Mapping[str, Rows], file: str) -> tuple[str, ...]:
 
 
 def read_acquisitions(
-    sheets: Mapping[str, Rows], file: str = "acquisitions.xlsx"
+    sheets: Sheets, file: str = "acquisitions.xlsx"
 ) -> tuple[AcquisitionsRegister, list[Finding]]:
     """The register from {sheet name: rows} (row i is Excel row i+1), with findings for bad rows.
 
@@ -363,69 +331,73 @@ def read_acquisitions(
     to a unit or system the register does not have are left out too, since nobody could be
     reminded of them.
     """
+    raw = {
+        name: value if isinstance(value, RawSheet) else RawSheet(file, name, value)
+        for name, value in sheets.items()
+    }
     findings: list[Finding] = []
-    kit = _koncern_it_email(sheets, file)
+    kit = _koncern_it_email(raw, file)
 
     def unit(r: _RowReader, row: int) -> Unit:
         return Unit(
-            enhed=r.text("Enhed", required=True),
-            forvaltning=r.text("Forvaltning"),
-            email=r.emails("Email", required=True),
-            direktion_email=r.emails("Direktion email"),
-            digitaliseringskontor_email=r.emails("Digitaliseringskontor email"),
+            enhed=r.text("enhed", required=True),
+            forvaltning=r.text("forvaltning"),
+            email=r.emails("email", required=True),
+            direktion_email=r.emails("direktion_email"),
+            digitaliseringskontor_email=r.emails("digitaliseringskontor_email"),
             row=row,
         )
 
-    units = _read_table(sheets, SHEET_UNITS, file, unit, findings)
+    units = _read_table(raw, SHEET_UNITS, file, unit, findings)
     units = _drop_duplicates(
         units, lambda u: _norm(u.enhed), "Enheden", file, SHEET_UNITS, findings
     )
     unit_names = {_norm(u.enhed) for u in units}
 
     def system(r: _RowReader, row: int) -> System:
-        enhed = r.text("Enhed", required=True)
+        enhed = r.text("enhed", required=True)
         if enhed and _norm(enhed) not in unit_names:
             r.errors.append(f'enheden "{enhed}" findes ikke i arket "{SHEET_UNITS}"')
-        kind = r.choice("Type", SYSTEM_TYPES, "Anskaffelse")
-        slutdato = r.date("Slutdato")
-        klass = r.text("Klassifikation")
-        if klass:
-            klass = r.choice("Klassifikation", CLASSIFICATIONS, klass)
+        kind = r.choice("type", SYSTEM_TYPES, "Anskaffelse")
+        slutdato = r.date("slutdato")
+        klass = r.text("klassifikation")
+        # Not needed for any reminder: an unknown value is kept as written, not an error.
+        klass = next((c for c in CLASSIFICATIONS if _norm(c) == _norm(klass)), klass)
         return System(
-            system_id=r.text("System-id", required=True),
-            navn=r.text("Navn", required=True),
+            system_id=r.text("system_id", required=True),
+            navn=r.text("navn", required=True),
             enhed=enhed,
             klassifikation=klass or None,
             type=kind,
             slutdato=slutdato,
-            anmeldt_systemregister=r.date("Anmeldt systemregister"),
-            tilladelse=r.choice("Tilladelse", PERMITS, "Ingen"),
-            i_drift=r.date("I drift"),
+            anmeldt_systemregister=r.date("anmeldt"),
+            tilladelse=r.choice("tilladelse", PERMITS, "Ingen"),
+            i_drift=r.date("i_drift"),
             row=row,
         )
 
-    systems = _read_table(sheets, SHEET_SYSTEMS, file, system, findings)
+    systems = _read_table(raw, SHEET_SYSTEMS, file, system, findings)
     systems = _drop_duplicates(
         systems, lambda s: s.system_id, "System-id", file, SHEET_SYSTEMS, findings
     )
     system_ids = {s.system_id for s in systems}
 
     def contract(r: _RowReader, row: int) -> Contract:
-        enhed = r.text("Enhed", required=True)
+        enhed = r.text("enhed", required=True)
         if enhed and _norm(enhed) not in unit_names:
             r.errors.append(f'enheden "{enhed}" findes ikke i arket "{SHEET_UNITS}"')
         return Contract(
-            kontrakt_id=r.text("Kontrakt-id", required=True),
-            system_id=r.text("System-id") or None,
-            leverandoer=r.text("Leverandør"),
-            type=r.choice("Type", CONTRACT_TYPES, "Kontrakt"),
+            kontrakt_id=r.text("kontrakt_id", required=True),
+            system_id=r.text("system_id") or None,
+            leverandoer=r.text("leverandoer"),
+            type=r.choice("type", CONTRACT_TYPES, "Kontrakt"),
             enhed=enhed,
-            underskrevet=r.date("Underskrevet"),
-            sendt_til_koncern_it=r.date("Sendt til Koncern IT"),
+            underskrevet=r.date("underskrevet", required=True) or dt.date.min,
+            sendt_til_koncern_it=r.date("sendt"),
             row=row,
         )
 
-    contracts = _read_table(sheets, SHEET_CONTRACTS, file, contract, findings)
+    contracts = _read_table(raw, SHEET_CONTRACTS, file, contract, findings)
     contracts = _drop_duplicates(
         contracts, lambda c: c.kontrakt_id, "Kontrakt-id", file, SHEET_CONTRACTS, findings
     )
@@ -441,19 +413,19 @@ def read_acquisitions(
             )
 
     def condition(r: _RowReader, row: int) -> Condition:
-        system_id = r.text("System-id", required=True)
+        system_id = r.text("system_id", required=True)
         if system_id and system_id not in system_ids:
             r.errors.append(f'System-id "{system_id}" findes ikke i arket "{SHEET_SYSTEMS}"')
         return Condition(
-            betingelse_id=r.text("Betingelse-id", required=True),
+            betingelse_id=r.text("betingelse_id", required=True),
             system_id=system_id,
-            beskrivelse=r.text("Beskrivelse"),
-            frist=r.date("Frist", required=True) or dt.date.min,
-            udbedret=r.date("Udbedret"),
+            beskrivelse=r.text("beskrivelse"),
+            frist=r.date("frist", required=True) or dt.date.min,
+            udbedret=r.date("udbedret"),
             row=row,
         )
 
-    conditions = _read_table(sheets, SHEET_CONDITIONS, file, condition, findings)
+    conditions = _read_table(raw, SHEET_CONDITIONS, file, condition, findings)
     conditions = _drop_duplicates(
         conditions, lambda c: c.betingelse_id, "Betingelse-id", file, SHEET_CONDITIONS, findings
     )

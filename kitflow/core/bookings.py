@@ -378,7 +378,8 @@ def combine(parsed: Sequence[ParsedSheet]) -> CombinedBookings:
     dups = everything[dup_mask]
     if len(dups):
         first = kept.set_index("_key")[["file", "sheet", "row", "_content"]]
-        joined = dups.join(first, on="_key", rsuffix="_first")
+        first.columns = [f"{c}_first" for c in first.columns]
+        joined = dups.merge(first, left_on="_key", right_index=True, how="left")
         for (file, sheet), group in joined.groupby(["file", "sheet"], sort=False):
             other = ", ".join(sorted(set(group["file_first"])))
             findings.append(

@@ -270,9 +270,8 @@ def key_text(value: object) -> str:
     """A cell as identifying text: 123.0 from a number cell and '123' from text are the same."""
     if is_blank(value):
         return ""
-    if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return str(value).strip()
