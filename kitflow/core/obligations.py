@@ -126,6 +126,9 @@ class Plan:
     open_day: bool
     reminders: tuple[Reminder, ...]
     findings: tuple[Finding, ...] = field(default=())
+    # The rules this plan speaks for: a pending reminder of one of them that the plan does not
+    # have is no longer due. C6 is covered only when accounts were handed in.
+    rules: frozenset[str] = field(default=frozenset())
 
 
 # --- days ------------------------------------------------------------------------------------
@@ -577,43 +580,44 @@ def account_items(
     return items
 
 
+ACQUISITION_RULES = frozenset({"C1", "C2", "C3", "C4", "C5"})
+
+
 def plan_accounts(
     accounts: Sequence[AccountDue], as_of: dt.date, settings: ReminderSettings
 ) -> Plan:
     """C6 alone: the reminders for capital accounts due under A2 and sent on under A3."""
-    return _plan([], accounts, as_of, settings)
+    return plan_reminders(None, as_of, settings, accounts)
 
 
 def plan_reminders(
     register: AcquisitionsRegister | None,
     as_of: dt.date,
     settings: ReminderSettings,
-    accounts: Sequence[AccountDue] = (),
+    accounts: Sequence[AccountDue] | None = None,
 ) -> Plan:
-    """Every reminder due on `as_of` for C1–C5 from the register and C6 from `accounts`.
+    """Every reminder due on `as_of`: C1–C5 from the register, C6 from `accounts`.
 
-    On a closed day (with business days on) nothing is planned: what fell due waits for the
-    next open day, when it is still the latest milestone of an open item.
+    None for either means "not known in this run": its rules are not planned, and their
+    pending reminders are left as they are. On a closed day (with business days on) nothing
+    is planned: what fell due waits for the next open day, if it is still due then.
     """
-    items = acquisition_items(register, as_of, settings) if register is not None else []
-    return _plan(items, accounts, as_of, settings)
-
-
-def _plan(
-    items: list[tuple[_Item, Schedule]],
-    accounts: Sequence[AccountDue],
-    as_of: dt.date,
-    settings: ReminderSettings,
-) -> Plan:
     calendar = BusinessCalendar.from_settings(settings)
     findings: list[Finding] = []
-    items = items + account_items(accounts, settings, findings)
+    items: list[tuple[_Item, Schedule]] = []
+    rules: set[str] = set()
+    if register is not None:
+        items += acquisition_items(register, as_of, settings)
+        rules |= ACQUISITION_RULES
+    if accounts is not None:
+        items += account_items(accounts, settings, findings)
+        rules.add("C6")
     if not calendar.is_open(as_of):
-        return Plan(as_of, False, (), tuple(findings))
+        return Plan(as_of, False, (), tuple(findings), frozenset(rules))
     reminders = []
     for item, schedule in items:
         reminder = _plan_item(item, as_of, schedule, calendar, findings)
         if reminder is not None:
             reminders.append(reminder)
     reminders.sort(key=lambda r: (r.owner, r.rule, r.due, r.item))
-    return Plan(as_of, True, tuple(reminders), tuple(findings))
+    return Plan(as_of, True, tuple(reminders), tuple(findings), frozenset(rules))

@@ -1,0 +1,397 @@
+"""Mail with the standard library: digests and the report mail, sent by SMTP or to a folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import mimetypes
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from config.settings import Settings, SmtpSettings
+from kitflow.core.findings import KitflowError
+
+log = logging.getLogger(__name__)
+
+Refused = dict[str, tuple[int, str]]
+
+
+class MailConfigError(KitflowError):
+    """The mail settings cannot work (e.g. a password block that does not exist)."""
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("reports", "templates"),
+    autoescape=lambda name: name is not None and name.endswith(".html.j2"),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    """One entry of a digest, as the templates show it."""
+
+    rule: str
+    section: str
+    section_title: str
+    item: str
+    title: str
+    date_label: str
+    date: str  # 31.12.2020
+    days_text: str
+    action: str
+    note: str
+    escalated: bool
+    overdue_count: int
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> DigestItem:
+        """From the ledger's stored payload (see kitflow.outbox)."""
+        return cls(**{f: payload[f] for f in cls.__dataclass_fields__})
+
+
+def _topic(items: Sequence[DigestItem]) -> str:
+    if all(i.rule == "C6" for i in items):
+        return "anlægsregnskaber"
+    return "forretningscirkulæret for it-anskaffelser"
+
+
+def render_digest(
+    items: Sequence[DigestItem], *, owner: str, kind: str, as_of: dt.date
+) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of one digest, in Danish."""
+    n = len(items)
+    topic = _topic(items)
+    if kind == "eskalering":
+        noun = "overskreden frist" if n == 1 else "overskredne frister"
+        subject = f"Eskalering: {n} {noun} efter {topic} ({owner})"
+    else:
+        noun = "opgave" if n == 1 else "opgaver"
+        subject = f"Påmindelse: {n} {noun} efter {topic} ({owner})"
+    context = {
+        "subject": subject,
+        "items": items,
+        "owner": owner,
+        "kind": kind,
+        "topic": topic,
+        "as_of": as_of.strftime("%d.%m.%Y"),
+    }
+    text = _ENV.get_template("reminder_digest.txt.j2").render(context)
+    html = _ENV.get_template("reminder_digest.html.j2").render(context)
+    return subject, text, html
+
+
+# --- building --------------------------------------------------------------------------------
+
+
+def _address(address: str, name: str = "") -> Address:
+    return Address(display_name=name, addr_spec=address)
+
+
+def mail_domain(mail_from: str) -> str:
+    """The domain of the sender address, for Message-IDs."""
+    return parseaddr(mail_from)[1].partition("@")[2] or "kitflow.invalid"
+
+
+def new_message_id(mail_from: str) -> str:
+    """A fresh Message-ID in the sender's domain, fixed when a reminder is planned."""
+    return make_msgid("kitflow", domain=mail_domain(mail_from))
+
+
+def build_message(
+    *,
+    subject: str,
+    text: str,
+    html: str | None,
+    mail_from: str,
+    to: Sequence[tuple[str, str]],
+    cc: Sequence[tuple[str, str]] = (),
+    message_id: str,
+    now: dt.datetime,
+    timezone: str,
+) -> EmailMessage:
+    """A multipart/alternative message (text, then HTML) with Message-ID and Date set."""
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = mail_from
+    msg["To"] = [_address(a, n) for a, n in to]
+    if cc:
+        msg["Cc"] = [_address(a, n) for a, n in cc]
+    msg["Date"] = format_datetime(now.astimezone(ZoneInfo(timezone)))
+    msg["Message-ID"] = message_id
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(text)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
+    return msg
+
+
+def build_digest(
+    items: Sequence[DigestItem],
+    *,
+    owner: str,
+    kind: str,
+    as_of: dt.date,
+    to: Sequence[tuple[str, str]],
+    cc: Sequence[tuple[str, str]],
+    mail_from: str,
+    message_id: str,
+    now: dt.datetime,
+    timezone: str,
+) -> EmailMessage:
+    """One recipient's digest of this run: every item it is reminded of, To and Cc by role."""
+    subject, text, html = render_digest(items, owner=owner, kind=kind, as_of=as_of)
+    return build_message(
+        subject=subject,
+        text=text,
+        html=html,
+        mail_from=mail_from,
+        to=to,
+        cc=cc,
+        message_id=message_id,
+        now=now,
+        timezone=timezone,
+    )
+
+
+# --- transports ------------------------------------------------------------------------------
+
+
+class Transport(Protocol):
+    """Somewhere a message goes: an SMTP server, or the outbox folder."""
+
+    def send(self, msg: EmailMessage) -> Refused:
+        """Deliver; return the recipients the server refused (the rest were accepted)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class FolderTransport:
+    """No SMTP host: each message becomes `<folder>/<Message-ID>.eml`, written whole or not at all.
+
+    The file is named after the Message-ID, so sending the same message again replaces it.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send(self, msg: EmailMessage) -> Refused:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", str(msg["Message-ID"]).strip("<>")) + ".eml"
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".eml", dir=self.folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(msg.as_bytes())
+            os.replace(tmp, self.folder / name)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return {}
+
+    def close(self) -> None:
+        return None
+
+
+class SmtpTransport:
+    """One SMTP connection per run, opened on the first message: none, STARTTLS or TLS."""
+
+    def __init__(self, smtp: SmtpSettings, password: str | None) -> None:
+        if not smtp.host:
+            raise MailConfigError("SMTP-transporten kræver en host (smtp.host)")
+        self._settings = smtp
+        self._password = password
+        self._conn: smtplib.SMTP | None = None
+
+    def __repr__(self) -> str:  # never show the password, not even in a traceback's locals
+        return f"SmtpTransport({self._settings.host}:{self._settings.port})"
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self._settings
+        assert s.host is not None
+        context = ssl.create_default_context()
+        conn: smtplib.SMTP
+        if s.security == "tls":
+            conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_seconds, context=context)
+        else:
+            conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
+        try:
+            conn.ehlo()
+            if s.security == "starttls":
+                conn.starttls(context=context)
+                conn.ehlo()
+            if s.username:
+                conn.login(s.username, self._password or "")
+        except BaseException:
+            conn.close()
+            raise
+        log.info("Forbundet til SMTP-serveren %s:%s (%s)", s.host, s.port, s.security)
+        return conn
+
+    def send(self, msg: EmailMessage) -> Refused:
+        if self._conn is None:
+            self._conn = self._connect()
+        refused = self._conn.send_message(msg)
+        return {a: (code, resp.decode("utf-8", "replace")) for a, (code, resp) in refused.items()}
+
+    def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                conn.quit()
+            except (smtplib.SMTPException, OSError):
+                conn.close()  # the server went away; the socket is all there is to close
+
+
+def resolve_password(smtp: SmtpSettings) -> str | None:
+    """The SMTP password: from the settings (environment), else from a Prefect Secret block."""
+    if smtp.password is not None:
+        return smtp.password.get_secret_value()
+    if smtp.password_block:
+        from prefect.blocks.system import Secret
+
+        try:
+            secret = Secret.load(smtp.password_block)
+        except ValueError as exc:
+            raise MailConfigError(
+                f'Prefect Secret-blokken "{smtp.password_block}" (smtp.password_block) findes ikke'
+            ) from exc
+        return str(secret.get())
+    return None
+
+
+def outbox_folder(settings: Settings) -> Path:
+    """Where mail goes without an SMTP host: `<state_dir>/outbox`."""
+    return Path(settings.state_dir) / "outbox"
+
+
+def open_transport(settings: Settings) -> Transport:
+    """SMTP when a host is set, else the outbox folder."""
+    if settings.smtp.host:
+        return SmtpTransport(settings.smtp, resolve_password(settings.smtp))
+    return FolderTransport(outbox_folder(settings))
+
+
+# --- the report mail -------------------------------------------------------------------------
+
+
+def build_report_mail(
+    files: Sequence[Path],
+    *,
+    recipients: Sequence[str],
+    as_of: dt.date,
+    mail_from: str,
+    limit_bytes: int,
+    link_base: str | None,
+    now: dt.datetime,
+    timezone: str,
+) -> EmailMessage:
+    """The run's workbook and bilag: attached while the total stays under the limit, else linked.
+
+    A link is `<link_base>/<as-of>/<file name>` when a link base is set (a share or intranet
+    address where the output folder is published), else the file's own path as a file: URI.
+    """
+    attached: list[Path] = []
+    linked: list[tuple[Path, str]] = []
+    total = 0
+    for path in files:
+        size = path.stat().st_size
+        if total + size <= limit_bytes:
+            attached.append(path)
+            total += size
+        else:
+            base = link_base.rstrip("/") + f"/{as_of.isoformat()}/" if link_base else None
+            linked.append((path, base + path.name if base else path.resolve().as_uri()))
+    day = as_of.strftime("%d.%m.%Y")
+    lines = [
+        "Til orientering",
+        "",
+        f"Her er kitflows anlægsregnskab og bilag opgjort pr. {day}.",
+    ]
+    if attached:
+        lines += ["", "Vedhæftet:", *(f"- {p.name}" for p in attached)]
+    if linked:
+        lines += ["", "For store til at vedhæfte – hent dem her:"]
+        lines += [f"- {p.name}: {url}" for p, url in linked]
+    lines += ["", "Venlig hilsen", "Koncern IT (sendt automatisk af kitflow)", ""]
+    text = "\n".join(lines)
+    html_env = jinja2.Environment(autoescape=True)
+    html = html_env.from_string(
+        "<p>Til orientering</p><p>Her er kitflows anlægsregnskab og bilag opgjort pr. {{ day }}."
+        "</p>{% if attached %}<p>Vedhæftet:</p><ul>{% for p in attached %}<li>{{ p }}</li>"
+        "{% endfor %}</ul>{% endif %}{% if linked %}<p>For store til at vedhæfte – hent dem "
+        'her:</p><ul>{% for name, url in linked %}<li><a href="{{ url }}">{{ name }}</a></li>'
+        "{% endfor %}</ul>{% endif %}<p>Venlig hilsen<br>Koncern IT (sendt automatisk af "
+        "kitflow)</p>"
+    ).render(day=day, attached=[p.name for p in attached], linked=[(p.name, u) for p, u in linked])
+    msg = build_message(
+        subject=f"Anlægsregnskab pr. {day}",
+        text=text,
+        html=html,
+        mail_from=mail_from,
+        to=[(r, "") for r in recipients],
+        message_id=new_message_id(mail_from),
+        now=now,
+        timezone=timezone,
+    )
+    for path in attached:
+        ctype, _ = mimetypes.guess_type(path.name)
+        maintype, subtype = (ctype or "application/octet-stream").split("/", 1)
+        msg.add_attachment(
+            path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name
+        )
+    return msg
+
+
+def send_report_mail(
+    settings: Settings,
+    files: Sequence[Path],
+    as_of: dt.date,
+    *,
+    now: dt.datetime | None = None,
+) -> EmailMessage | None:
+    """Send the report mail to `reminders.report_recipients`; None when there are none.
+
+    Raises on a failed delivery (smtplib's exceptions), so the calling task can retry it.
+    """
+    r = settings.reminders
+    if not r.report_recipients:
+        return None
+    msg = build_report_mail(
+        files,
+        recipients=r.report_recipients,
+        as_of=as_of,
+        mail_from=settings.mail_from,
+        limit_bytes=int(r.attachment_limit_mb * 1024 * 1024),
+        link_base=r.report_link_base,
+        now=now or dt.datetime.now(dt.UTC),
+        timezone=settings.timezone,
+    )
+    transport = open_transport(settings)
+    try:
+        refused = transport.send(msg)
+    finally:
+        transport.close()
+    if refused:
+        raise smtplib.SMTPRecipientsRefused(
+            {a: (code, text.encode()) for a, (code, text) in refused.items()}
+        )
+    return msg
