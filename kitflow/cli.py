@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -64,6 +65,9 @@ def run(
 
 def main() -> None:
     """Console entry point."""
+    # The municipality's machines send nothing home: Prefect's telemetry heartbeat also races
+    # the temporary server's SQLite database and fills the console with "database is locked".
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     try:
         app()
     except KitflowError as exc:  # raised outside a command, e.g. while loading settings
