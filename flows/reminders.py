@@ -1,0 +1,128 @@
+"""The reminders run (påmindelser): plan C1–C6, record them in the ledger, send, write the CSV."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+
+from config.settings import load_settings
+from kitflow.core.findings import Severity
+from kitflow.core.obligations import AccountDue
+from kitflow.outbox import FAILED, SENT, pending_rows
+from tasks.reminders import (
+    deliver_task,
+    ledger_rows_task,
+    plan_task,
+    read_register_task,
+    record_task,
+    write_reminders_csv_task,
+)
+
+
+@dataclass(frozen=True)
+class ReminderSummary:
+    """What a run did, counted in reminder rows (one per reminder and recipient)."""
+
+    as_of: str
+    open_day: bool
+    planned: int  # rows in today's plan
+    sent: int  # rows delivered by this run
+    failed: int  # rows of today's plan that failed for good
+    pending: int  # rows of today's plan still to deliver (retried by the next runs)
+    messages_sent: int
+    findings: int
+    csv: str | None
+    delivery_error: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _run_name() -> str:
+    as_of = flow_run.parameters.get("as_of")
+    return f"påmindelser {as_of or dt.date.today().isoformat()}"
+
+
+@flow(name="paamindelser", flow_run_name=_run_name, log_prints=False)
+def paamindelser(
+    data_dir: str | None = None,
+    out_dir: str | None = None,
+    as_of: dt.date | None = None,
+    send: bool = True,
+    accounts: list[AccountDue] | None = None,
+    config_file: str | None = None,
+) -> ReminderSummary:
+    """Remind of the circular's obligations (C1–C5) and of capital accounts due (C6).
+
+    `data_dir` holds acquisitions.xlsx (default: the setting); reminders.csv is written into
+    `out_dir` itself (default: `<output_dir>/<as-of>`). With `send` off the reminders are
+    planned and recorded but none is sent. `accounts` are the capital accounts for C6; None
+    leaves C6 out of this run (its pending reminders wait for a run that has them).
+    """
+    logger = get_run_logger()
+    settings = load_settings(Path(config_file) if config_file else None, data_dir=data_dir)
+    as_of = as_of or dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    folder = Path(out_dir) if out_dir else Path(settings.output_dir) / as_of.isoformat()
+
+    register, findings = read_register_task(Path(settings.data_dir) / "acquisitions.xlsx")
+    plan = plan_task(register, as_of, settings.reminders, accounts)
+    for finding in [*findings, *plan.findings]:
+        if finding.severity is Severity.INFO:
+            logger.info("%s", finding)
+        else:
+            logger.warning("%s", finding)
+
+    if not plan.open_day:
+        logger.info("%s er ikke en arbejdsdag: ingen påmindelser sendes i dag", as_of)
+        csv_path = write_reminders_csv_task(folder, [])
+        return ReminderSummary(
+            as_of.isoformat(),
+            False,
+            0,
+            0,
+            0,
+            0,
+            0,
+            len(findings) + len(plan.findings),
+            str(csv_path),
+        )
+
+    record_task(settings, plan)
+    delivery = deliver_task(settings, plan) if send else None
+    rows = ledger_rows_task(settings, plan)
+    csv_path = write_reminders_csv_task(folder, rows)
+
+    summary = ReminderSummary(
+        as_of=as_of.isoformat(),
+        open_day=True,
+        planned=len(rows),
+        sent=delivery.sent if delivery else 0,
+        failed=sum(r.state == FAILED and r.next_attempt_at is None for r in rows),
+        pending=len(pending_rows(rows)),
+        messages_sent=delivery.messages_sent if delivery else 0,
+        findings=len(findings) + len(plan.findings),
+        csv=str(csv_path),
+        delivery_error=delivery.stopped_early if delivery else None,
+    )
+    if summary.delivery_error:
+        logger.warning(
+            "Afsendelsen stoppede: %s – %d påmindelser venter og sendes ved næste kørsel",
+            summary.delivery_error,
+            summary.pending,
+        )
+    delivered = sum(r.state == SENT for r in rows)
+    logger.info(
+        "Påmindelser %s: %d planlagt, %d sendt nu (%d i alt), %d venter, %d fejlet",
+        as_of,
+        summary.planned,
+        summary.sent,
+        delivered,
+        summary.pending,
+        summary.failed,
+    )
+    return summary
