@@ -7,6 +7,7 @@ from pathlib import Path
 from prefect import task
 
 from kitflow.publish import publish
+from reports.bilag import write_bilag
 from reports.csv_files import write_csv_files
 from reports.model import Report
 from reports.workbook import write_workbook
@@ -17,6 +18,7 @@ def render_all(report: Report, folder: Path) -> None:
     """Every output file of the capital-accounts run."""
     write_csv_files(report, folder)
     write_workbook(report, folder / "anlaegsregnskab.xlsx")
+    write_bilag(report, folder)
 
 
 def write_reports(report: Report, out_root: Path) -> Path:

@@ -1,0 +1,225 @@
+"""Build reports/templates/anlaegsregnskab.docx, the bilag's starting template, with python-docx."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Cm, Pt, RGBColor
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+OUT = Path(__file__).resolve().parent.parent / "reports" / "templates" / "anlaegsregnskab.docx"
+RED = RGBColor(0xC0, 0x00, 0x00)
+TABLE_HEAD = "Projekt\n1.000 kr., løbende priser"
+
+INTRO = (
+    "I Københavns Kommune aflægges særskilte anlægsregnskaber for anlægsprojekter med "
+    "bruttoudgifter eller bruttoindtægter på eller over {{ graense_mio }} mio. kr. "
+    "Anlægsregnskaber for projekter under {{ graense_mio }} mio. kr. vedlægges årsregnskabet.",
+    "Aflæggelsen af anlægsregnskaber skal ske senest ved udgangen af det regnskabsår, projektet "
+    "er færdiggjort, jf. budget- og regnskabssystem for kommuner. Det gælder for byggeri, at "
+    "projektet er færdiggjort senest ved etårsgennemgangen.",
+    "Anlægsregnskaberne forelægges fagudvalget til efterretning og sendes efterfølgende til "
+    "Intern Revision samt Økonomiforvaltningens Center for Økonomi.",
+    "I anlægsprojekter med opdeling i ”bestiller” og ”udfører” forelægges anlægsregnskabet "
+    "udførers udvalg.",
+)
+NOTE = (
+    "Note: Evt. afvigelser mellem beløb i tabellen og ovenfor nævnte politiske beslutninger "
+    "skyldes pris- og lønfremskrivning i forbindelse med reperiodisering af budgettet."
+)
+
+
+def tag(doc: Document, text: str) -> None:
+    """A paragraph holding only a docxtpl {%p ... %} tag; docxtpl removes it when rendering."""
+    doc.add_paragraph(text)
+
+
+def para(doc: Document, text: str = "", label: str = "", style: str | None = None) -> Paragraph:
+    p = doc.add_paragraph(style=style)
+    if label:
+        p.add_run(label).bold = True
+    if text:
+        p.add_run(text)
+    return p
+
+
+def missing(doc: Document, text: str) -> None:
+    run = doc.add_paragraph().add_run(text)
+    run.bold = True
+    run.font.color.rgb = RED
+
+
+def set_cell(table: Table, row: int, col: int, text: str, bold: bool, right: bool) -> None:
+    cell = table.cell(row, col)
+    p = cell.paragraphs[0]
+    for i, line in enumerate(text.split("\n")):
+        run = p.add_run(line)
+        run.bold = bold
+        if i < len(text.split("\n")) - 1:
+            run.add_break()
+    if right:
+        p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+
+def table(
+    doc: Document,
+    rows: list[list[str]],
+    widths: list[float],
+    bold_rows: tuple[int, ...] = (),
+    numeric: bool = True,
+) -> Table:
+    """A grid table; a row whose first cell starts with {%tr is a docxtpl row tag."""
+    t = doc.add_table(rows=len(rows), cols=len(rows[0]))
+    t.style = "Table Grid"
+    t.alignment = WD_TABLE_ALIGNMENT.LEFT
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            set_cell(t, r, c, value, r == 0 or r in bold_rows, numeric and c > 0)
+    for row in t.rows:
+        for width, cell in zip(widths, row.cells, strict=True):
+            cell.width = Cm(width)
+    return t
+
+
+def build(path: Path = OUT) -> Path:
+    doc = Document()
+    normal = doc.styles["Normal"]
+    normal.font.name = "Calibri"
+    normal.font.size = Pt(11)
+
+    doc.add_heading("Bilag 4. Koncern IT - aflæggelse af anlægsregnskaber", level=1)
+    for text in INTRO:
+        para(doc, text)
+
+    doc.add_heading("Projekter", level=2)
+    tag(doc, "{%p for navn in projektliste %}")
+    para(doc, "{{ navn }}", style="List Number")
+    tag(doc, "{%p endfor %}")
+
+    doc.add_heading("Resultat", level=2)
+    para(doc, "{{ resultat }}")
+
+    doc.add_heading("Regnskab", level=2)
+    table(
+        doc,
+        [
+            [TABLE_HEAD, "Rådighedsbeløb", "Forbrug", "Afvigelse", "Afvigelse i procent"],
+            ["{%tr for r in oversigt %}", "", "", "", ""],
+            [
+                "{{ r.label }}",
+                "{{ r.raadighedsbeloeb }}",
+                "{{ r.forbrug }}",
+                "{{ r.afvigelse }}",
+                "{{ r.afvigelse_pct }}",
+            ],
+            ["{%tr endfor %}", "", "", "", ""],
+            [
+                "I alt",
+                "{{ i_alt.raadighedsbeloeb }}",
+                "{{ i_alt.forbrug }}",
+                "{{ i_alt.afvigelse }}",
+                "{{ i_alt.afvigelse_pct }}",
+            ],
+        ],
+        [7.5, 2.6, 2.3, 2.3, 2.3],
+        bold_rows=(4,),
+    )
+
+    doc.add_heading("Væsentlige afvigelser", level=2)
+    tag(doc, "{%p if vaesentlige %}")
+    tag(doc, "{%p for v in vaesentlige %}")
+    para(
+        doc,
+        ": afvigelse på {{ v.afvigelse }} t. kr. ({{ v.afvigelse_pct }}).",
+        label="{{ v.navn }}",
+    )
+    tag(doc, "{%p if v.forklaring_mangler %}")
+    missing(doc, "{{ mangler }}")
+    tag(doc, "{%p else %}")
+    tag(doc, "{%p for afsnit in v.forklaring %}")
+    para(doc, "{{ afsnit }}")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p else %}")
+    para(doc, "Ingen projekter har en afvigelse på eller over {{ taerskel }}")
+    tag(doc, "{%p endif %}")
+
+    tag(doc, "{%p for pr in projekter %}")
+    heading = doc.add_heading("{{ pr.navn }}", level=1)
+    heading.paragraph_format.page_break_before = True
+    para(doc, "{{ pr.bevilling }}", label="Bevilling: ")
+    para(doc, label="Projektdefinition og løbenummer:")
+    tag(doc, "{%p for l in pr.loebenumre %}")
+    para(doc, "{{ l.nummer }} {{ l.tekst }}")
+    tag(doc, "{%p endfor %}")
+    para(doc, label="Politiske beslutninger:")
+    para(doc, "Anlægsbevilling i alt (løbende priser): {{ pr.anlaegsbevilling_mio }} mio. kr.")
+    tag(doc, "{%p for d in pr.beslutninger %}")
+    para(doc, "Heraf {{ d.mio }} mio. kr. ({{ d.henvisning }})")
+    tag(doc, "{%p endfor %}")
+    para(doc, label="Projektbeskrivelse:")
+    tag(doc, "{%p for afsnit in pr.beskrivelse %}")
+    para(doc, "{{ afsnit }}")
+    tag(doc, "{%p endfor %}")
+    para(doc, "{{ pr.ibrugtagningsdato }}", label="Faktisk ibrugtagningsdato: ")
+
+    doc.add_heading("Regnskab", level=2)
+    posts = ("udgifter", "indtaegter", "netto")
+    table(
+        doc,
+        [
+            [TABLE_HEAD, "Udgiftsregnskab", "Indtægtsregnskab", "Nettoregnskab"],
+            ["{%tr for d in pr.beslutninger %}", "", "", ""],
+            ["{{ d.beslutning }}", "{{ d.udgifter }}", "{{ d.indtaegter }}", "{{ d.netto }}"],
+            ["{%tr endfor %}", "", "", ""],
+            ["Rådighedsbeløb i alt", *(f"{{{{ pr.raadighedsbeloeb.{p} }}}}" for p in posts)],
+            ["Forbrug", *(f"{{{{ pr.forbrug.{p} }}}}" for p in posts)],
+            ["Afvigelse", *(f"{{{{ pr.afvigelse.{p} }}}}" for p in posts)],
+            ["Afvigelse i procent", *(f"{{{{ pr.afvigelse_pct.{p} }}}}" for p in posts)],
+        ],
+        [7.5, 3.0, 3.0, 3.0],
+        bold_rows=(4,),
+    )
+    para(doc, NOTE).runs[0].italic = True
+
+    doc.add_heading("Afvigelsesforklaringer", level=2)
+    tag(doc, "{%p if pr.under_taerskel %}")
+    para(doc, "Ingen bemærkninger, da afvigelsen er under {{ taerskel }}")
+    tag(doc, "{%p elif pr.forklaring_mangler %}")
+    missing(doc, "{{ mangler }}")
+    tag(doc, "{%p else %}")
+    tag(doc, "{%p for afsnit in pr.forklaring %}")
+    para(doc, "{{ afsnit }}")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
+
+    para(doc)
+    table(
+        doc,
+        [
+            ["Kategori", "Ja/Nej", "Uddybende bemærkninger"],
+            ["{%tr for k in pr.kategorier %}", "", ""],
+            ["{{ k.kategori }}", "{{ k.svar }}", "{{ k.bemaerkning }}"],
+            ["{%tr endfor %}", "", ""],
+        ],
+        [6.5, 2.0, 8.0],
+        numeric=False,
+    )
+
+    doc.add_heading("Registrering i anlægskartoteket", level=2)
+    para(doc, "Er anlægsprojektet registreret i anlægskartoteket: {{ pr.anlaegskartotek }}")
+    tag(doc, "{%p endfor %}")
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(path))
+    return path
+
+
+if __name__ == "__main__":
+    print(build(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT))

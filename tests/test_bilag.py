@@ -1,0 +1,205 @@
+"""The Word bilag on the example data carries Bilag 4's figures, sections and wording."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import jinja2
+import pytest
+from docx import Document
+
+from config.settings import Settings
+from kitflow.core.bookings import BookingsOptions
+from kitflow.readers import booking_files
+from reports.bilag import MISSING, TEMPLATE, bilag_context, render_bilag, write_bilag
+from reports.model import Report
+from tasks.ingest import combine_exports, load_register, parse_export
+from tasks.reconcile import make_report
+from tests.conftest import EXAMPLE_DATA
+
+# Bilag 4 (2020), Regnskab: (kort navn) -> rådighedsbeløb, forbrug, afvigelse (1.000 kr.), pct.
+B4 = {
+    "Automatisering af it-drift": ("4.483", "4.472", "11", "0"),
+    "Aut. af processer på it-sikkerhedsområdet": ("2.711", "2.721", "-10", "0"),
+    "ESDH-implementering": ("7.907", "7.635", "272", "3"),
+    "Automatisering af support ved medarbejderhenvendelser om it-, finans- og personalesager": (
+        "4.782",
+        "4.808",
+        "-26",
+        "-1",
+    ),
+    "Styrkelse af IT-sikkerhed – AD": ("10.054", "10.014", "40", "0"),
+    "Standardisering af PC-image": ("6.647", "2.609", "4.038", "61"),
+}
+PROJECTS = (
+    "Automatisering af it-drift",
+    "Automatisering af processer på it-sikkerhedsområdet",
+    "ESDH-implementering",
+    "Automatisering af support ved medarbejderhenvendelser om it-, finans- og personalesager",
+    "Styrkelse af IT-sikkerhed – AD",
+    "Standardisering af PC-image",
+)
+NOT_DUE = ("Styrkelse af IT-sikkerhed – IGA", "Udskiftning af mødelokaleudstyr")
+PCT = "\u00a0%"
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    settings = Settings()
+    register, register_file = load_register(EXAMPLE_DATA / "register.xlsx")
+    results = [
+        parse_export(path, BookingsOptions()) for path in booking_files(EXAMPLE_DATA / "bookings")
+    ]
+    return make_report(
+        dt.date(2020, 12, 31),
+        register,
+        combine_exports(results),
+        [register_file, *(info for _parsed, info in results)],
+        threshold_kr=settings.separate_account_threshold,
+        explanation_pct=settings.explanation_threshold_pct,
+        explanation_amount_kr=settings.explanation_threshold_amount,
+        max_quarantined=settings.max_quarantined_rows,
+    )
+
+
+@pytest.fixture(scope="module")
+def rendered(report, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("bilag")
+    write_bilag(report, folder)
+    return folder
+
+
+def paragraphs(path: Path) -> list[str]:
+    return [p.text for p in Document(str(path)).paragraphs]
+
+
+def rows(path: Path) -> list[list[str]]:
+    return [[c.text for c in row.cells] for t in Document(str(path)).tables for row in t.rows]
+
+
+def sections(path: Path) -> dict[str, list[str]]:
+    """Each project heading (Heading 1 after the title) with the paragraphs under it."""
+    found: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for i, p in enumerate(Document(str(path)).paragraphs):
+        if p.style.name == "Heading 1" and i > 0:
+            current = found.setdefault(p.text, [])
+        elif current is not None:
+            current.append(p.text)
+    return found
+
+
+def test_overview_table_carries_every_b4_figure(rendered):
+    table = {r[0]: r[1:] for r in rows(rendered / "anlaegsregnskab.docx")}
+    for name, (r, f, a, pct) in B4.items():
+        assert table[f"{name} (Udgifter)"] == [r, f, a, pct + PCT], name
+        assert table[f"{name} (Indtægter)"] == ["0", "0", "0", "0" + PCT], name
+        assert table[f"{name} (Netto)"] == [r, f, a, pct + PCT], name
+    assert table["I alt"] == ["36.584", "32.259", "4.325", "12" + PCT]
+
+
+def test_resultat_and_project_list(rendered):
+    text = paragraphs(rendered / "anlaegsregnskab.docx")
+    assert text[0] == "Bilag 4. Koncern IT - aflæggelse af anlægsregnskaber"
+    assert any("på eller over 2,0 mio. kr." in p for p in text)
+    assert (
+        "Anlægsregnskaberne i denne oversigt har en samlet rådighedsbevilling på 36,6 mio. kr. og "
+        "et samlet forbrug på 32,3 mio. kr. Det giver et samlet mindreforbrug på 4,3 mio. kr."
+    ) in text
+    start = text.index("Projekter") + 1
+    assert tuple(text[start : start + 6]) == PROJECTS
+
+
+def test_a_section_per_due_project_and_none_for_others(rendered, report):
+    found = sections(rendered / "anlaegsregnskab.docx")
+    assert tuple(found) == PROJECTS
+    pc_image = next(a for a in report.overview if a.project.projekt == PROJECTS[-1])
+    explanation = pc_image.project.afvigelsesforklaring.strip()
+    for name, body in found.items():
+        if name == "Standardisering af PC-image":
+            assert any(explanation.startswith(p) for p in body if p), name
+            assert "Ingen bemærkninger, da afvigelsen er under 5 pct." not in body
+        else:
+            assert "Ingen bemærkninger, da afvigelsen er under 5 pct." in body, name
+        assert "Bevilling: 3191, Koncern IT, anlæg" in body
+        assert not any(MISSING in p for p in body)
+    everything = "\n".join(paragraphs(rendered / "anlaegsregnskab.docx"))
+    cells = "\n".join("\t".join(r) for r in rows(rendered / "anlaegsregnskab.docx"))
+    for name in NOT_DUE:
+        assert name not in everything and name not in cells
+    esdh = found["ESDH-implementering"]
+    assert "XA-0283000064 ESDH Implementering" in esdh
+    assert "Heraf 7,9 mio. kr. (ØU 22.05.2018)" in esdh
+    assert "Faktisk ibrugtagningsdato: 20.01.2020" in esdh
+
+
+def test_project_table_and_kategori_rows(rendered):
+    table = rows(rendered / "anlaegsregnskab-ESDH-implementering.docx")
+    assert ["ØU 22.05.2018", "7.907", "0", "7.907"] in table
+    assert ["Rådighedsbeløb i alt", "7.907", "0", "7.907"] in table
+    assert ["Afvigelse i procent", "3,4" + PCT, "0,0" + PCT, "3,4" + PCT] in table
+    tids = next(r for r in table if r[0] == "Tidsforskydninger")
+    assert tids[1] == "Ja" and tids[2].startswith("Dato for ibrugtagning blev udskudt")
+    assert next(r[0] for r in table if r[1] in ("Ja", "Nej")) == (
+        "Aktivitetsændringer i forhold til oprindelig bevilling"
+    )
+
+
+def test_one_file_per_project(rendered):
+    per_project = sorted(p.name for p in rendered.glob("anlaegsregnskab-*.docx"))
+    assert len(per_project) == 6
+    assert all("/" not in n and "\\" not in n and " " not in n for n in per_project)
+    found = sections(rendered / "anlaegsregnskab-Standardisering-af-PC-image.docx")
+    assert tuple(found) == ("Standardisering af PC-image",)
+
+
+def test_missing_explanation_shows_a_placeholder(report, tmp_path):
+    account = next(a for a in report.overview if a.project.projekt == PROJECTS[-1])
+    bare = dataclasses.replace(
+        account, project=dataclasses.replace(account.project, afvigelsesforklaring="")
+    )
+    path = tmp_path / "b.docx"
+    render_bilag(bilag_context(report, [bare]), path)
+    assert sum(MISSING in p for p in paragraphs(path)) == 2  # Væsentlige afvigelser and section
+
+
+def test_changed_template_sentence_reaches_the_document(report, tmp_path):
+    template = tmp_path / "t.docx"
+    shutil.copy(TEMPLATE, template)
+    doc = Document(str(template))
+    note = next(p for p in doc.paragraphs if p.text.startswith("Note: Evt. afvigelser"))
+    for run in note.runs[1:]:
+        run.text = ""
+    note.runs[0].text = "Note: Beløbene er i løbende priser, som udvalget ønskede."
+    doc.save(str(template))
+    write_bilag(report, tmp_path, template)
+    text = paragraphs(tmp_path / "anlaegsregnskab.docx")
+    assert text.count("Note: Beløbene er i løbende priser, som udvalget ønskede.") == 6
+
+
+def test_missing_context_key_fails(report, tmp_path):
+    context = bilag_context(report, report.overview)
+    del context["resultat"]
+    with pytest.raises(jinja2.UndefinedError):
+        render_bilag(context, tmp_path / "x.docx")
+
+
+def test_project_text_stays_literal(report, tmp_path):
+    account = report.overview[0]
+    odd = dataclasses.replace(
+        account,
+        project=dataclasses.replace(
+            account.project,
+            beskrivelse="Tekst med <b>fed</b> & </w:t> tegn",
+            kort_navn="../<b>&",
+        ),
+    )
+    changed = dataclasses.replace(report, overview=(odd,))
+    written = write_bilag(changed, tmp_path)
+    assert "Tekst med <b>fed</b> & </w:t> tegn" in paragraphs(tmp_path / "anlaegsregnskab.docx")
+    assert [r[0] for r in rows(tmp_path / "anlaegsregnskab.docx")][1] == "../<b>& (Udgifter)"
+    assert [p.parent for p in written] == [tmp_path, tmp_path]
+    assert written[1].name == "anlaegsregnskab-b.docx"
