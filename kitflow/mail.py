@@ -70,7 +70,7 @@ class DigestItem:
 
 def _topic(items: Sequence[DigestItem]) -> str:
     if all(i.rule == "C6" for i in items):
-        return "anlægsregnskaber"
+        return "reglerne for anlægsregnskaber"
     return "forretningscirkulæret for it-anskaffelser"
 
 

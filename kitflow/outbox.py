@@ -211,7 +211,7 @@ class Outbox:
                 select(outbox).where(
                     or_(
                         outbox.c.state.in_((PLANNED, FAILED, SENDING)),
-                        outbox.c.item.in_({k[1] for k in wanted}),
+                        outbox.c.item.in_(sorted({k[1] for k in wanted})),
                     )
                 )
             ).all()

@@ -549,3 +549,75 @@ def test_report_mail_attaches_small_files_with_danish_names_and_links_large_ones
         )
         is None
     )
+
+
+# --- the flow --------------------------------------------------------------------------------
+
+
+@pytest.mark.flow
+def test_flow_on_the_example_register_sends_once_with_a_secret_block_password(
+    tmp_path, monkeypatch, caplog, prefect_harness
+):
+    from prefect.blocks.system import Secret
+    from prefect.client.orchestration import get_client
+
+    from flows.reminders import paamindelser
+    from kitflow.core.obligations import AccountDue
+
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append(auth_data.password)
+        return AuthResult(success=auth_data.password == b"blok-kodeord-77")
+
+    server = Server(authenticator=authenticator, auth_require_tls=False).start()
+    Secret(value="blok-kodeord-77").save("kitflow-smtp-test", overwrite=True)
+    for name, value in {
+        "STATE_DIR": tmp_path / "state",
+        "OUTPUT_DIR": tmp_path / "out",
+        "SMTP__HOST": "127.0.0.1",
+        "SMTP__PORT": server.port,
+        "SMTP__USERNAME": "kitflow",
+        "SMTP__PASSWORD_BLOCK": "kitflow-smtp-test",
+    }.items():
+        monkeypatch.setenv(f"KITFLOW_{name}", str(value))
+    account = AccountDue("Ny skole", D(2020, 12, 31), "forfalden", "ctrl@kk.dk", None, None)
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="prefect")
+    caplog.set_level(logging.DEBUG, logger="prefect.flow_runs")
+    caplog.set_level(logging.DEBUG, logger="prefect.task_runs")
+    # Prefect's run loggers do not propagate to the root logger: listen on "prefect" itself.
+    records: list[str] = []
+    listener = logging.Handler(logging.DEBUG)
+    listener.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("prefect").addHandler(listener)
+    try:
+        state = paamindelser(as_of=D(2020, 12, 31), accounts=[account], return_state=True)
+        summary = state.result()
+        # The example register: C1 K-2020-002, C2 B-002 and B-003, C3 SYS-003, C4 SYS-006 and
+        # C5 SYS-004 in four digests to three units, plus the account in the controller's.
+        assert (summary.planned, summary.sent, summary.pending, summary.failed) == (22, 22, 0, 0)
+        assert summary.messages_sent == len(server.handler.messages) == 5
+        with get_client(sync_client=True) as client:
+            run = client.read_flow_run(state.state_details.flow_run_id)
+        assert run.name == "påmindelser 2020-12-31"
+        csv_lines = (tmp_path / "out" / "2020-12-31" / "reminders.csv").read_text().splitlines()
+        assert len(csv_lines) == 23 and all(",sent," in line for line in csv_lines[1:])
+
+        again = paamindelser(as_of=D(2020, 12, 31), accounts=[account])
+        assert (again.planned, again.sent) == (22, 0) and len(server.handler.messages) == 5
+        # Without send, a week later's reminders are planned and recorded, and none is sent.
+        dry = paamindelser(as_of=D(2021, 1, 7), send=False)
+        assert (
+            dry.sent == 0 and dry.pending == dry.planned > 0 and len(server.handler.messages) == 5
+        )
+        assert set(logins) == {b"blok-kodeord-77"}
+        logged = "\n".join(records) + caplog.text
+        assert "Påmindelser 2020-12-31: 22 planlagt, 0 sendt nu" in logged
+        assert "Forbundet til SMTP-serveren 127.0.0.1" in logged
+        assert "blok-kodeord" not in logged
+        (controller,) = by_subject_owner(server, "ctrl@kk.dk")
+        assert controller["Subject"].startswith("Påmindelse: 1 opgave efter reglerne for anlæg")
+    finally:
+        logging.getLogger("prefect").removeHandler(listener)
+        server.stop()
