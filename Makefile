@@ -14,7 +14,7 @@ $(BIN)/kitflow: pyproject.toml
 setup: $(BIN)/kitflow
 
 run: setup
-	$(BIN)/kitflow run --as-of $(AS_OF) --no-send
+	$(BIN)/kitflow run --as-of $(AS_OF)
 
 lint: setup
 	$(BIN)/ruff check .

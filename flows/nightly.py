@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
 
 from config.settings import Settings, load_settings
+from flows.reminders import paamindelser
 from kitflow.core.bookings import BookingsOptions
+from kitflow.core.obligations import AccountDue
 from kitflow.readers import booking_files
+from reports.model import Report
 from tasks.ingest import combine_exports, read_export_task, read_register_task
 from tasks.publish import write_reports_task
 from tasks.reconcile import reconcile_task
@@ -19,6 +23,22 @@ from tasks.reconcile import reconcile_task
 def today(settings: Settings) -> dt.date:
     """The as-of date when none is given: today where the municipality is."""
     return dt.datetime.now(ZoneInfo(settings.timezone)).date()
+
+
+def accounts_due(report: Report) -> list[AccountDue]:
+    """C6's input: every project with a deadline, as the reminders flow takes it."""
+    return [
+        AccountDue(
+            projekt=a.project.projekt,
+            frist=a.due.frist,
+            status=a.due.status,
+            controller_email=a.project.controller_email or None,
+            forelagt=a.project.forelagt_udvalg,
+            sendt_til_revision=a.project.sendt_til_revision,
+        )
+        for a in report.projects
+        if a.due.frist is not None and a.due.aflaeggelse == "saerskilt"
+    ]
 
 
 def _settings(data_dir: str | None, out_dir: str | None, config_file: str | None) -> Settings:
@@ -56,7 +76,24 @@ def afstemning(
         explanation_amount_kr=settings.explanation_threshold_amount,
         max_quarantined=settings.max_quarantined_rows,
     )
-    folder = write_reports_task(report, Path(settings.output_dir))
+    with tempfile.TemporaryDirectory(prefix="kitflow-reminders-") as scratch:
+        extra: list[Path] = []
+        reminders = None
+        if (data / "acquisitions.xlsx").is_file():
+            reminders = paamindelser(
+                data_dir=str(data),
+                out_dir=scratch,
+                as_of=as_of,
+                send=send,
+                accounts=accounts_due(report),
+                config_file=config_file,
+            )
+            extra = [Path(scratch) / "reminders.csv"]
+        else:
+            logger.warning(
+                "%s findes ikke: ingen påmindelser i denne kørsel", data / "acquisitions.xlsx"
+            )
+        folder = write_reports_task(report, Path(settings.output_dir), extra)
     c = report.reconciliation.conservation
     for finding in report.findings:
         logger.warning(str(finding)) if finding.severity.value != "info" else logger.info(
@@ -75,6 +112,7 @@ def afstemning(
         "overdue": sum(a.due.status == "overskredet" for a in report.projects),
         "explanations_missing": len(report.missing_explanations),
         "findings": len(report.findings),
+        "reminders": None if reminders is None else reminders.to_dict(),
     }
     logger.info("Afstemning %s: %s", as_of, summary)
     return summary

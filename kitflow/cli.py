@@ -61,6 +61,11 @@ def run(
         f"{summary['quarantined']} i karantæne; {summary['projects_in_bilag']} projekter skal "
         f"aflægge særskilt anlægsregnskab, {summary['overdue']} er over fristen."
     )
+    if (r := summary.get("reminders")) is not None:
+        typer.echo(
+            f"Påmindelser: {r['planned']} planlagt, {r['sent']} sendt, {r['pending']} venter, "
+            f"{r['failed']} fejlet" + ("" if not no_send else " (--no-send: intet sendt)")
+        )
 
 
 def main() -> None:
