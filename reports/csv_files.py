@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from kitflow.core.bookings import QUARANTINE_COLUMNS
 from kitflow.core.money import kr_csv
 from kitflow.core.reconcile import PostFigures
 from reports.format import rounded_pct, safe_text
@@ -84,18 +85,7 @@ QUARANTINE_HEADER = (
 
 def quarantine_rows(frame: pd.DataFrame):
     """Rows that did not parse, with their cells as the export wrote them."""
-    columns = (
-        "file",
-        "sheet",
-        "row",
-        "posting_date",
-        "project_raw",
-        "amount",
-        "document_number",
-        "line",
-        "text",
-        "reason",
-    )
+    columns = QUARANTINE_COLUMNS
     for values in zip(*(frame[c].tolist() for c in columns), strict=True):
         yield tuple(
             int(v) if c == "row" else safe_text(v) for c, v in zip(columns, values, strict=True)
