@@ -68,6 +68,30 @@ def run(
         )
 
 
+@app.command()
+def check(
+    data: Annotated[Path | None, typer.Option("--data", help="The data folder.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="A settings TOML file.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM-DD; default today in Copenhagen.")
+    ] = None,
+) -> None:
+    """Check a data folder as a run would read it; write nothing; exit 2 if a run would stop."""
+    from kitflow.check import check_data, load_check_settings
+
+    settings = load_check_settings(config, data)
+    date = _as_of(as_of)
+    if date is None:
+        from zoneinfo import ZoneInfo
+
+        date = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    result = check_data(Path(settings.data_dir), settings, date)
+    for line in result.lines:
+        typer.echo(str(line))
+    typer.echo(result.summary())
+    raise typer.Exit(result.exit_code)
+
+
 def main() -> None:
     """Console entry point."""
     # The municipality's machines send nothing home: Prefect's telemetry heartbeat also races
