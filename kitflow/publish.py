@@ -1,35 +1,168 @@
-"""Write a run's outputs beside the old ones and swap them in whole, never half."""
+"""Write a run's outputs beside the old ones and swap them in whole, never half.
+
+`out_root/<as-of>` stays a plain folder (controllers open it from a Windows share, where a
+symlink would not do). On Linux the finished folder and the old one are exchanged by one
+`renameat2(RENAME_EXCHANGE)` call, so there is no moment without a complete folder. Where
+the file system cannot exchange (some network file systems, other systems), the old folder
+is renamed aside and the new one renamed in; a run killed between the two renames leaves the
+old folder under its aside name, and the next publish (or `recover`) renames it back before
+doing anything else. Publishing to one output folder is serialised by a lock on the folder,
+so two runs never swap the same folder at once.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import datetime as dt
+import errno
+import fcntl
+import os
 import shutil
+import socket
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+# Tests turn this off to exercise the two-rename path; the file system may turn it off too.
+exchange_supported = sys.platform.startswith("linux")
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directory entries atomically; False when this system cannot."""
+    global exchange_supported
+    if not exchange_supported:
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):  # glibc older than 2.28, or another libc
+        exchange_supported = False
+        return False
+    renameat2.argtypes = (
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    )
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False  # this file system cannot exchange; the caller renames twice
+    raise OSError(code, f"kan ikke bytte {b} ud: {os.strerror(code)}", str(b))
+
+
+def _staging_prefix(as_of: str) -> str:
+    return f".{as_of}.new-"
+
+
+def _aside_prefix(as_of: str) -> str:
+    return f".{as_of}.old-"
+
+
+def _owner_tag() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _abandoned(name: str, prefix: str) -> bool:
+    """A staging folder whose writer (on this host) is dead; another host's is left alone."""
+    rest = name[len(prefix) :]
+    host = socket.gethostname()
+    if not rest.startswith(host + "-"):
+        return False
+    pid = rest[len(host) + 1 :].split("-", 1)[0]
+    return pid.isdigit() and not _alive(int(pid))
+
+
+@contextlib.contextmanager
+def _publish_lock(out_root: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the output folder itself, so it gets no lock file to show."""
+    fd = os.open(out_root, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as exc:
+            # A network file system may refuse locks on a folder; the run lock (one run per
+            # data folder) still keeps runs apart, so go on without this one.
+            if exc.errno not in (errno.EBADF, errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
+                raise
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock; so does the process dying
+
+
+def recover(out_root: Path) -> list[Path]:
+    """Undo what a killed publish left: the old folder back in place, leftovers removed.
+
+    Call with the publish lock held (as `publish` does) or when no run can be publishing.
+    Returns the folders put back.
+    """
+    restored = []
+    if not out_root.is_dir():
+        return restored
+    entries = sorted(out_root.iterdir(), key=lambda p: p.name)
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(".") and ".old-" in name and entry.is_dir()):
+            continue
+        as_of = name[1:].split(".old-", 1)[0]
+        target = out_root / as_of
+        if target.exists():
+            shutil.rmtree(entry, ignore_errors=True)  # the swap went through; only cleanup
+        else:
+            entry.rename(target)
+            restored.append(target)
+    for entry in entries:
+        name = entry.name
+        if name.startswith(".") and ".new-" in name and entry.exists():
+            prefix = name.split(".new-", 1)[0] + ".new-"
+            if _abandoned(name, prefix):
+                shutil.rmtree(entry, ignore_errors=True)
+    return restored
 
 
 def publish(out_root: Path, as_of: dt.date, write: Callable[[Path], None]) -> Path:
-    """Let `write` fill a fresh folder, then make it `out_root/<as-of>` in one rename.
+    """Let `write` fill a fresh folder, then make it `out_root/<as-of>` whole.
 
-    A run killed before the rename leaves the previous output as it was; the old folder is
-    moved aside first and removed only once the new one is in place.
+    Killed at any point, `out_root/<as-of>` is the complete previous output (or, after the
+    swap, the complete new one); never a mixture, and never missing once `recover` has run.
     """
     out_root.mkdir(parents=True, exist_ok=True)
-    target = out_root / as_of.isoformat()
-    staging = Path(tempfile.mkdtemp(prefix=f".{as_of.isoformat()}.new-", dir=out_root))
+    day = as_of.isoformat()
+    target = out_root / day
+    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(day) + _owner_tag(), dir=out_root))
     try:
         write(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     staging.chmod(0o755)
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{as_of.isoformat()}.old-", dir=out_root))
-        old.rmdir()
-        target.rename(old)
-    staging.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    with _publish_lock(out_root):
+        recover(out_root)
+        if not target.exists():
+            staging.rename(target)
+            return target
+        if _exchange(staging, target):
+            shutil.rmtree(staging, ignore_errors=True)  # now holds the old output
+            return target
+        aside = Path(tempfile.mkdtemp(prefix=_aside_prefix(day), dir=out_root))
+        aside.rmdir()
+        target.rename(aside)
+        # A kill here leaves no out_root/<as-of>; `recover` renames `aside` back.
+        staging.rename(target)
+        shutil.rmtree(aside, ignore_errors=True)
     return target
