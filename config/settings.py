@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     mail_from: str = "kitflow-noreply@kk.dk"
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+    # Where the output folder is published (a share or intranet address): the Prefect UI then
+    # links each report file as <report_base_url>/<as-of>/<file>; unset, it shows the path.
+    report_base_url: str | None = None
 
     @classmethod
     def settings_customise_sources(
@@ -104,6 +107,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.state_dir / 'kitflow.db').resolve()}"
+
+    @property
+    def effective_report_base_url(self) -> str | None:
+        """Links to the report files: report_base_url, else the report mail's link base."""
+        return self.report_base_url or self.reminders.report_link_base
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

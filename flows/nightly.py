@@ -15,6 +15,7 @@ from kitflow.core.bookings import BookingsOptions
 from kitflow.core.obligations import AccountDue
 from kitflow.readers import booking_files
 from reports.model import Report
+from tasks.artifacts import publish_artifacts_task, start_progress, update_progress
 from tasks.ingest import combine_exports, read_export_task, read_register_task
 from tasks.publish import write_reports_task
 from tasks.reconcile import reconcile_task
@@ -64,7 +65,12 @@ def afstemning(
         extra_aliases={k: tuple(v) for k, v in settings.aliases.model_dump().items()}
     )
     register, register_file = read_register_task(data / "register.xlsx")
-    results = [read_export_task(path, options) for path in booking_files(data / "bookings")]
+    paths = booking_files(data / "bookings")
+    progress = start_progress(len(paths))
+    results = []
+    for done, path in enumerate(paths, start=1):
+        results.append(read_export_task(path, options))
+        update_progress(progress, done, len(paths), path.name)
     bookings = combine_exports(results)
     report = reconcile_task(
         as_of,
@@ -114,5 +120,14 @@ def afstemning(
         "findings": len(report.findings),
         "reminders": None if reminders is None else reminders.to_dict(),
     }
+    publish_artifacts_task(
+        report,
+        folder,
+        data_dir=data,
+        state_dir=Path(settings.state_dir),
+        reminders=summary["reminders"],
+        send=send,
+        base_url=settings.effective_report_base_url,
+    )
     logger.info("Afstemning %s: %s", as_of, summary)
     return summary
