@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     explanation_threshold_amount: Decimal | None = None
     # A booking whose cells do not parse is quarantined; above this many, the run stops.
     max_quarantined_rows: int = 100
+    # One run per data folder: a second run waits this long for the first, then stops.
+    lock_wait_seconds: float = 300.0
 
     aliases: Aliases = Field(default_factory=Aliases)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)

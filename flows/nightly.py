@@ -13,6 +13,7 @@ from config.settings import Settings, load_settings
 from flows.reminders import paamindelser
 from kitflow.core.bookings import BookingsOptions
 from kitflow.core.obligations import AccountDue
+from kitflow.lock import one_run_per_data_folder
 from kitflow.readers import booking_files
 from reports.model import Report
 from tasks.artifacts import publish_artifacts_task, start_progress, update_progress
@@ -49,6 +50,7 @@ def _settings(data_dir: str | None, out_dir: str | None, config_file: str | None
 
 
 @flow(name="afstemning", flow_run_name="afstemning {as_of}", log_prints=False)
+@one_run_per_data_folder  # one run at a time per data folder (kitflow/lock.py)
 def afstemning(
     as_of: dt.date | None = None,
     data_dir: str | None = None,

@@ -1,0 +1,161 @@
+"""One run per data folder: a real second process waits, then stops naming the holder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from kitflow.lock import RunLockedError, local_lock, postgres_lock, run_lock
+
+REPO = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from kitflow.lock import run_lock
+    data, state, url = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] or None
+    with run_lock(data, state, 0, url):
+        print("held", flush=True)
+        time.sleep(float(sys.argv[4]))
+    print("released", flush=True)
+    """
+)
+
+
+def hold(data: Path, state: Path, url: str = "", seconds: float = 60) -> subprocess.Popen:
+    """A real process that holds the lock and says so on stdout."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(data), str(state), url, str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert child.stdout.readline().strip() == "held"
+    return child
+
+
+@pytest.fixture
+def folders(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    return data, tmp_path / "state"
+
+
+def test_second_run_stops_naming_folder_and_holder_then_lock_dies_with_holder(folders):
+    data, state = folders
+    child = hold(data, state)
+    try:
+        with pytest.raises(RunLockedError) as info, local_lock(data, state, wait_seconds=0.6):
+            pass
+        message = str(info.value)
+        assert str(data) in message
+        assert f"pid {child.pid}" in message and socket.gethostname() in message
+        assert f"startet {dt.date.today().isoformat()}" in message
+        assert info.value.exit_code == 4
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    # Killed, the holder left no stale lock: the next run gets it at once.
+    with local_lock(data, state, wait_seconds=0):
+        pass
+
+
+def test_a_second_run_waits_for_the_first_to_finish(folders):
+    data, state = folders
+    child = hold(data, state, seconds=1.0)
+    waits: list[str] = []
+    with local_lock(data, state, wait_seconds=30, on_wait=waits.append):
+        # It got the lock only once the first had let go.
+        assert child.stdout.readline().strip() == "released"
+    assert waits and f"pid {child.pid}" in waits[0]
+    child.wait()
+
+
+def test_same_folder_by_another_path_is_the_same_lock(folders, tmp_path):
+    data, state = folders
+    link = tmp_path / "link"
+    link.symlink_to(data)
+    child = hold(data, state)
+    try:
+        with pytest.raises(RunLockedError), local_lock(link, state, wait_seconds=0):
+            pass
+        other = tmp_path / "other"
+        other.mkdir()
+        with local_lock(other, state, wait_seconds=0):  # another folder runs freely
+            pass
+    finally:
+        child.kill()
+        child.wait()
+
+
+@pytest.fixture
+def pg_url():
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(PG_URL)
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        pytest.skip(f"PostgreSQL at {PG_URL} is not reachable: {exc.orig}")
+    finally:
+        engine.dispose()
+    return PG_URL
+
+
+def test_postgres_lock_covers_other_machines(pg_url, tmp_path):
+    """Two state folders stand for two machines; only the shared database keeps them apart."""
+    data = tmp_path / "data"
+    data.mkdir()
+    child = hold(data, tmp_path / "machine-a", pg_url)
+    try:
+        with (
+            pytest.raises(RunLockedError) as info,
+            run_lock(data, tmp_path / "machine-b", 0.6, pg_url),
+        ):
+            pass
+        assert f"pid {child.pid}" in str(info.value) and "kitflow" in str(info.value)
+        # The database lock alone (no local lock) refuses too.
+        with pytest.raises(RunLockedError), postgres_lock(pg_url, data, 0):
+            pass
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    # The killed holder's connection is gone, and with it its lock.
+    with run_lock(data, tmp_path / "machine-b", 10, pg_url):
+        pass
+
+
+@pytest.mark.flow
+def test_the_nightly_flow_takes_the_lock(prefect_harness, folders, tmp_path):
+    from flows.nightly import afstemning
+
+    data, state = folders
+    os.environ["KITFLOW_STATE_DIR"] = str(state)
+    os.environ["KITFLOW_LOCK_WAIT_SECONDS"] = "0.5"
+    child = hold(data, state)
+    try:
+        with pytest.raises(RunLockedError) as info:
+            afstemning(
+                as_of=dt.date(2020, 12, 31),
+                data_dir=str(data),
+                out_dir=str(tmp_path / "out"),
+                send=False,
+            )
+        assert f"pid {child.pid}" in str(info.value)
+        assert not (tmp_path / "out").exists()
+    finally:
+        os.environ.pop("KITFLOW_STATE_DIR")
+        os.environ.pop("KITFLOW_LOCK_WAIT_SECONDS")
+        child.kill()
+        child.wait()
