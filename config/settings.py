@@ -16,6 +16,7 @@ from pydantic_settings import (
 )
 
 from config.reminder_settings import ReminderSettings
+from config.schedule_settings import Schedules
 
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_CONFIG_FILE = CONFIG_DIR / "kitflow.toml"
@@ -83,6 +84,11 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     mail_from: str = "kitflow-noreply@kk.dk"
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+    # When the deployments run (kitflow serve / kitflow deploy), read in `timezone`.
+    schedules: Schedules = Field(default_factory=Schedules)
+    # A failed or crashed nightly run is mailed here; unset, the address in acquisitions.xlsx's
+    # sheet "Koncern IT" is used, if it can be read.
+    koncern_it_email: str | None = None
     # Where the output folder is published (a share or intranet address): the Prefect UI then
     # links each report file as <report_base_url>/<as-of>/<file>; unset, it shows the path.
     report_base_url: str | None = None

@@ -8,12 +8,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
 
 from config.settings import Settings, load_settings
+from flows.failure import fail_with_reason, mail_koncern_it
 from flows.reminders import paamindelser
 from kitflow.core.bookings import BookingsOptions
 from kitflow.core.obligations import AccountDue
-from kitflow.lock import one_run_per_data_folder
 from kitflow.readers import booking_files
 from reports.model import Report
 from tasks.artifacts import publish_artifacts_task, start_progress, update_progress
@@ -49,8 +50,29 @@ def _settings(data_dir: str | None, out_dir: str | None, config_file: str | None
     )
 
 
-@flow(name="afstemning", flow_run_name="afstemning {as_of}", log_prints=False)
-@one_run_per_data_folder  # one run at a time per data folder (kitflow/lock.py)
+def _run_name() -> str:
+    """`afstemning 2020-12-31`; a scheduled run has no as-of date, so it is today's."""
+    as_of = flow_run.parameters.get("as_of")
+    if not as_of:
+        # The name is made before the flow loads its settings: the default zone will do here.
+        as_of = dt.datetime.now(ZoneInfo("Europe/Copenhagen")).date().isoformat()
+    return f"afstemning {as_of}"
+
+
+# Far above a night's run (minutes); a run still going after this is hung and is failed, so the
+# failure mail reaches Koncern IT before the controllers start their day.
+TIMEOUT_SECONDS = 2 * 60 * 60
+
+
+@flow(
+    name="afstemning",
+    flow_run_name=_run_name,
+    log_prints=False,
+    timeout_seconds=TIMEOUT_SECONDS,
+    on_failure=[mail_koncern_it],
+    on_crashed=[mail_koncern_it],
+)
+@fail_with_reason  # bad input fails the run with its one-line reason (flows/failure.py)
 def afstemning(
     as_of: dt.date | None = None,
     data_dir: str | None = None,
@@ -58,7 +80,18 @@ def afstemning(
     send: bool = True,
     config_file: str | None = None,
 ) -> dict:
-    """Read every export and the register, reconcile, decide what is due, write the reports."""
+    """Read every export and the register, reconcile, decide what is due, write the reports.
+
+    Args:
+        as_of: Opgørelsesdato; tom betyder dagens dato i København.
+        data_dir: Datamappen med register.xlsx, bookings/ og acquisitions.xlsx; tom betyder
+            indstillingen data_dir.
+        out_dir: Mappen rapporterne skrives i (én undermappe pr. dato); tom betyder
+            indstillingen output_dir.
+        send: Send påmindelser; slået fra planlægges og registreres de kun.
+        config_file: En TOML-fil med indstillinger; tom betyder KITFLOW_CONFIG eller
+            config/kitflow.toml.
+    """
     logger = get_run_logger()
     settings = _settings(data_dir, out_dir, config_file)
     as_of = as_of or today(settings)

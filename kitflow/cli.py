@@ -92,6 +92,112 @@ def check(
     raise typer.Exit(result.exit_code)
 
 
+NO_SERVER = (
+    "kitflow: {command} kræver en Prefect-server, og PREFECT_API_URL er ikke sat. Start "
+    "serveren (som en tjeneste, den skal køre videre) med\n"
+    "    prefect server start\n"
+    "og peg på den, fx\n"
+    "    export PREFECT_API_URL=http://127.0.0.1:4200/api\n"
+    "(eller én gang for alle: prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api). "
+    "Se docs/operations.md."
+)
+
+
+def _require_server(command: str) -> str:
+    """The Prefect server's API URL, answering; else exit 1 saying how to start one.
+
+    kitflow does not start a server itself: the server owns the run history and the UI and
+    must outlive `serve` and every worker, and a temporary one would schedule nothing.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.settings import get_current_settings
+
+    url = get_current_settings().api.url
+    if not url:
+        typer.echo(NO_SERVER.format(command=command), err=True)
+        raise typer.Exit(1)
+    with get_client(sync_client=True) as client:
+        problem = client.api_healthcheck()
+    if problem is not None:
+        typer.echo(
+            f"kitflow: Prefect-serveren på {url} svarer ikke ({problem}). Kører "
+            "`prefect server start`, og er PREFECT_API_URL rigtig?",
+            err=True,
+        )
+        raise typer.Exit(1)
+    return url
+
+
+def _use_config(config: Path | None):
+    """Settings from `config`, which the flow runs started from this process also read."""
+    from config.settings import load_settings
+
+    if config is not None:
+        settings = load_settings(config)
+        os.environ["KITFLOW_CONFIG"] = str(config.resolve())
+        return settings
+    return load_settings()
+
+
+@app.command()
+def serve(
+    config: Annotated[Path | None, typer.Option("--config", help="A settings TOML file.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="At most this many runs at a time.")
+    ] = None,
+) -> None:
+    """Serve the three deployments on their schedules until stopped (Ctrl-C, SIGTERM)."""
+    from prefect import serve as prefect_serve
+
+    from flows.deployments import describe, served_deployments
+
+    url = _require_server("kitflow serve")
+    settings = _use_config(config)
+    deployments = served_deployments(settings)
+    typer.echo(f"Prefect-server: {url}")
+    for line in describe(settings, dt.datetime.now(dt.UTC)):
+        typer.echo(line)
+    # Stopping serve (a restart, a deploy) must not pause the nightly schedule: Prefect's
+    # default pauses every served deployment on shutdown, and nothing would resume it.
+    prefect_serve(*deployments, pause_on_shutdown=False, limit=limit)
+
+
+@app.command()
+def deploy(
+    pool: Annotated[str, typer.Option("--pool", help="The process work pool.")],
+    source: Annotated[
+        Path | None,
+        typer.Option("--source", help="The repository checkout workers run from (default: this)."),
+    ] = None,
+    queue: Annotated[str | None, typer.Option("--queue", help="A work queue in the pool.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="A settings TOML file.")] = None,
+) -> None:
+    """Create or update the three deployments in a process work pool, for `prefect worker`."""
+    from prefect.exceptions import ObjectNotFound
+
+    from flows.deployments import REPO_DIR, deploy_to_pool, describe
+
+    url = _require_server("kitflow deploy")
+    settings = _use_config(config)
+    checkout = (source or REPO_DIR).resolve()
+    try:
+        deploy_to_pool(settings, pool, checkout, queue)
+    except ValueError as exc:
+        if not isinstance(exc.__cause__, ObjectNotFound):
+            raise
+        typer.echo(
+            f"kitflow: arbejdspuljen {pool!r} findes ikke på {url}. Opret den med\n"
+            f"    prefect work-pool create {pool} --type process",
+            err=True,
+        )
+        raise typer.Exit(1) from None
+    typer.echo(f"Deployments i arbejdspuljen {pool!r} på {url}, kode fra {checkout}:")
+    for line in describe(settings, dt.datetime.now(dt.UTC)):
+        typer.echo(line)
+    typer.echo(f"Start en worker på hver maskine med repoet i {checkout}:")
+    typer.echo(f"    prefect worker start --pool {pool}")
+
+
 def main() -> None:
     """Console entry point."""
     # The municipality's machines send nothing home: Prefect's telemetry heartbeat also races

@@ -1,0 +1,35 @@
+"""When the deployments run: cron schedules in the municipality's timezone, and their parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+
+class FlowSchedule(BaseModel):
+    """One deployment's schedule: a cron line read in `Settings.timezone`, and its parameters."""
+
+    cron: str
+    active: bool = True
+    # Default parameters of the deployment (as_of, data_dir, out_dir, send, config_file); any
+    # of them can still be changed for a single run in the UI ("Custom run").
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from prefect._internal.schemas.validators import validate_cron_string
+
+        return validate_cron_string(value)
+
+
+class Schedules(BaseModel):
+    """The three deployments (KITFLOW_SCHEDULES__AFSTEMNING__CRON and so on)."""
+
+    # Reconciliation and reports, nightly, after the finance system's exports have landed.
+    afstemning: FlowSchedule = Field(default_factory=lambda: FlowSchedule(cron="0 2 * * *"))
+    # Reminders on weekdays; the flow itself sends nothing on Danish public holidays.
+    paamindelser: FlowSchedule = Field(default_factory=lambda: FlowSchedule(cron="0 7 * * 1-5"))
+    # The report mail, Monday mornings.
+    rapportmail: FlowSchedule = Field(default_factory=lambda: FlowSchedule(cron="30 7 * * 1"))

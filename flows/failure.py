@@ -1,0 +1,163 @@
+"""How a run fails: with the one-line reason as its state, and a mail to Koncern IT about it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import socket
+import time
+from collections.abc import Callable, Sequence
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from config.settings import Settings, load_settings
+from kitflow.core.findings import KitflowError
+from kitflow.mail import build_message, new_message_id, open_transport
+
+T = TypeVar("T")
+
+
+def fail_with_reason(fn: Callable[..., T]) -> Callable[..., T]:
+    """Wrap a flow's function: a KitflowError ends the run Failed with just its one line.
+
+    The UI shows the state message of a failed run; Prefect's own is "Flow run encountered an
+    exception: FatalInputError: ..." above a traceback in the log and on the console. Bad input
+    is not a defect: the controller needs the sentence naming the file and what to do. The
+    exception still reaches the caller (`kitflow run` exits with its code), and the failure
+    hooks run as for any failure. Any other exception keeps Prefect's message and traceback.
+    """
+    from prefect import get_run_logger
+    from prefect.states import Failed
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except KitflowError as exc:
+            get_run_logger().error("%s", exc)
+            return Failed(message=str(exc), data=exc)
+
+    return wrapper
+
+
+def koncern_it_address(settings: Settings) -> tuple[str, ...]:
+    """`koncern_it_email`, else the address in acquisitions.xlsx's sheet "Koncern IT".
+
+    Raises KitflowError when neither is there (the register may be the very thing that failed).
+    """
+    if settings.koncern_it_email:
+        return (settings.koncern_it_email,)
+    from kitflow.core.acquisitions import read_acquisitions
+    from kitflow.readers import read_workbook
+
+    path = Path(settings.data_dir) / "acquisitions.xlsx"
+    register, _findings = read_acquisitions(read_workbook(path), path.name)
+    if not register.koncern_it_email:
+        raise KitflowError(f"{path.name}: ingen adresse i arket Koncern IT")
+    return register.koncern_it_email
+
+
+def failure_message(
+    settings: Settings,
+    *,
+    to: Sequence[str],
+    run_name: str,
+    state_name: str,
+    reason: str,
+    run_url: str | None,
+    now: dt.datetime,
+) -> EmailMessage:
+    """The mail to Koncern IT, in Danish, plain text."""
+    local = now.astimezone(ZoneInfo(settings.timezone))
+    lines = [
+        f"Kørslen »{run_name}« endte som {state_name} kl. {local:%H:%M} den {local:%d.%m.%Y}.",
+        "",
+        "Årsag:",
+        f"    {reason}",
+        "",
+        f"Se kørslen og dens log i Prefect: {run_url}"
+        if run_url
+        else "Kørslens log ligger i Prefect på den maskine, der kørte den.",
+        f"Kørt på: {socket.gethostname()}",
+        "",
+        "Rettes årsagen, kan kørslen startes igen fra Prefect (Run) eller med `kitflow run`.",
+        "",
+        "Sendt automatisk af kitflow",
+        "",
+    ]
+    return build_message(
+        subject=f"kitflow: {run_name} fejlede – {reason}"[:200],
+        text="\n".join(lines),
+        html=None,
+        mail_from=settings.mail_from,
+        to=[(a, "") for a in to],
+        message_id=new_message_id(settings.mail_from),
+        now=now,
+        timezone=settings.timezone,
+    )
+
+
+def send_with_retries(settings: Settings, msg: EmailMessage, delays: Sequence[float]) -> None:
+    """Send by SMTP (or to the outbox folder), again after each delay while the server is away.
+
+    A refused address is final and raised at once; so is the last connection error.
+    """
+    for delay in [*delays, None]:
+        transport = open_transport(settings)
+        try:
+            refused = transport.send(msg)
+        except OSError:  # smtplib's errors are OSErrors: the server is down or said 4xx
+            if delay is None:
+                raise
+            time.sleep(delay)
+            continue
+        finally:
+            transport.close()
+        if refused:
+            raise KitflowError(f"mailserveren afviste {', '.join(sorted(refused))}")
+        return
+
+
+def run_url(flow_run_id: Any) -> str | None:
+    """The run's page in the Prefect UI, when the UI's address is known."""
+    from prefect.settings import get_current_settings
+
+    ui = get_current_settings().ui_url
+    return f"{ui.rstrip('/')}/runs/flow-run/{flow_run_id}" if ui else None
+
+
+RETRY_DELAYS: tuple[float, ...] = (5.0, 30.0)
+
+
+def mail_koncern_it(flow: Any, flow_run: Any, state: Any) -> None:
+    """Prefect hook (on_failure, on_crashed): tell Koncern IT the run failed, and why."""
+    from prefect.logging.loggers import flow_run_logger
+
+    logger = flow_run_logger(flow_run, flow)
+    params = flow_run.parameters or {}
+    config_file = params.get("config_file")
+    settings = load_settings(
+        Path(config_file) if config_file else None, data_dir=params.get("data_dir")
+    )
+    try:
+        to = koncern_it_address(settings)
+    except KitflowError as exc:
+        logger.error(
+            "Ingen mail om fejlen til Koncern IT: koncern_it_email er ikke sat, og adressen "
+            "kunne ikke læses (%s)",
+            exc,
+        )
+        return
+    msg = failure_message(
+        settings,
+        to=to,
+        run_name=flow_run.name,
+        state_name=state.name,
+        reason=state.message or state.name,
+        run_url=run_url(flow_run.id),
+        now=dt.datetime.now(dt.UTC),
+    )
+    send_with_retries(settings, msg, RETRY_DELAYS)
+    logger.info("Fejlen er meldt til Koncern IT (%s)", ", ".join(to))
