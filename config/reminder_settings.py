@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from pydantic import BaseModel, Field, field_validator
+
+_ADDRESS = re.compile(r"^[^@\s;,<>]+@[^@\s;,<>]+\.[^@\s;,<>]+$")
 
 
 class Schedule(BaseModel):
@@ -74,8 +77,19 @@ class ReminderSettings(BaseModel):
     max_attempts: int = Field(default=10, ge=1)
     sending_lease_minutes: float = Field(default=30, gt=0)
 
-    # The report mail: the run's workbook and bilag go to these addresses, attached up to the
-    # size limit, else as a link under report_link_base (a share or web address).
+    # The report mail (flow rapportmail): the run's workbook and bilag go to these addresses
+    # (To, and Cc), attached up to the size limit, else as a link under report_link_base (a
+    # share or web address where the output folder is published).
     report_recipients: list[str] = Field(default_factory=list)
+    report_cc: list[str] = Field(default_factory=list)
     attachment_limit_mb: float = Field(default=10, ge=0)
     report_link_base: str | None = None
+
+    @field_validator("report_recipients", "report_cc")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        cleaned = [a.strip() for a in value if a.strip()]
+        bad = [a for a in cleaned if not _ADDRESS.match(a)]
+        if bad:
+            raise ValueError(f"not an e-mail address: {', '.join(bad)} (one address per entry)")
+        return cleaned

@@ -33,6 +33,9 @@ class SmtpSettings(BaseModel):
     # Only from the environment or a Prefect Secret block: a committed file must not hold it.
     password: SecretStr | None = None
     password_block: str | None = None
+    # A PEM file of CA certificates trusted besides the system's (a municipality's internal
+    # CA); the server's certificate and host name are always verified.
+    ca_file: Path | None = None
     timeout_seconds: float = 30.0
 
     @model_validator(mode="after")

@@ -211,6 +211,27 @@ class FolderTransport:
         return None
 
 
+class SmtpCertificateError(OSError):
+    """The server's certificate could not be verified: nothing is sent over that connection.
+
+    An OSError, so the ledger treats it like a server that cannot be reached: the mail stays
+    pending and a later run tries again (e.g. once smtp.ca_file names the right CA).
+    """
+
+    def __init__(self, smtp: SmtpSettings, cause: ssl.SSLCertVerificationError) -> None:
+        reason = cause.verify_message or str(cause)
+        hint = (
+            f"smtp.ca_file ({smtp.ca_file}) har ikke den CA, der har udstedt det"
+            if smtp.ca_file
+            else "sæt smtp.ca_file (KITFLOW_SMTP__CA_FILE) til en PEM-fil med den CA, der har "
+            "udstedt det"
+        )
+        super().__init__(
+            f"SMTP-serverens certifikat ({smtp.host}:{smtp.port}) kan ikke verificeres: "
+            f"{reason}; intet er sendt – {hint}"
+        )
+
+
 class SmtpTransport:
     """One SMTP connection per run, opened on the first message: none, STARTTLS or TLS."""
 
@@ -220,19 +241,36 @@ class SmtpTransport:
         self._settings = smtp
         self._password = password
         self._conn: smtplib.SMTP | None = None
+        # Built now, so that an unreadable CA file stops the run before any mail is claimed.
+        self._ssl = self._context() if smtp.security != "none" else None
 
     def __repr__(self) -> str:  # never show the password, not even in a traceback's locals
         return f"SmtpTransport({self._settings.host}:{self._settings.port})"
 
+    def _context(self) -> ssl.SSLContext:
+        """Certificate and host name verified; trusted: the system's CAs plus `ca_file`."""
+        context = ssl.create_default_context()
+        if self._settings.ca_file is not None:
+            try:
+                context.load_verify_locations(cafile=str(self._settings.ca_file))
+            except (OSError, ssl.SSLError) as exc:
+                raise MailConfigError(
+                    f"CA-filen {self._settings.ca_file} (smtp.ca_file) kan ikke læses: {exc}"
+                ) from exc
+        return context
+
     def _connect(self) -> smtplib.SMTP:
         s = self._settings
         assert s.host is not None
-        context = ssl.create_default_context()
+        context = self._ssl
         conn: smtplib.SMTP
-        if s.security == "tls":
-            conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_seconds, context=context)
-        else:
-            conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
+        try:
+            if s.security == "tls":
+                conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_seconds, context=context)
+            else:
+                conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
+        except ssl.SSLCertVerificationError as exc:
+            raise SmtpCertificateError(s, exc) from exc
         try:
             conn.ehlo()
             if s.security == "starttls":
@@ -240,6 +278,9 @@ class SmtpTransport:
                 conn.ehlo()
             if s.username:
                 conn.login(s.username, self._password or "")
+        except ssl.SSLCertVerificationError as exc:
+            conn.close()
+            raise SmtpCertificateError(s, exc) from exc
         except BaseException:
             conn.close()
             raise
@@ -293,18 +334,26 @@ def open_transport(settings: Settings) -> Transport:
 # --- the report mail -------------------------------------------------------------------------
 
 
-def build_report_mail(
-    files: Sequence[Path],
-    *,
-    recipients: Sequence[str],
-    as_of: dt.date,
-    mail_from: str,
-    limit_bytes: int,
-    link_base: str | None,
-    now: dt.datetime,
-    timezone: str,
-) -> EmailMessage:
-    """The run's workbook and bilag: attached while the total stays under the limit, else linked.
+@dataclass(frozen=True, slots=True)
+class ReportSummary:
+    """What the report mail says about the run, read from its finished output folder."""
+
+    as_of: dt.date
+    resultat: str  # B4's Resultat sentence, as the workbook states it
+    overdue: tuple[tuple[str, str], ...]  # (project, deadline 31.12.2020) past the deadline
+
+
+# What each attached file is, for the body; other files are listed by name alone.
+REPORT_FILE_TEXT = {
+    "anlaegsregnskab.xlsx": "oversigt og ét ark pr. projekt (Excel)",
+    "anlaegsregnskab.docx": "Bilag 4 til udvalget (Word)",
+}
+
+
+def split_attachments(
+    files: Sequence[Path], *, as_of: dt.date, limit_bytes: int, link_base: str | None
+) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(attached, linked): files attached while the total stays under the limit, else linked.
 
     A link is `<link_base>/<as-of>/<file name>` when a link base is set (a share or intranet
     address where the output folder is published), else the file's own path as a file: URI.
@@ -317,81 +366,55 @@ def build_report_mail(
         if total + size <= limit_bytes:
             attached.append(path)
             total += size
+        elif link_base:
+            linked.append((path, f"{link_base.rstrip('/')}/{as_of.isoformat()}/{path.name}"))
         else:
-            base = link_base.rstrip("/") + f"/{as_of.isoformat()}/" if link_base else None
-            linked.append((path, base + path.name if base else path.resolve().as_uri()))
-    day = as_of.strftime("%d.%m.%Y")
-    lines = [
-        "Til orientering",
-        "",
-        f"Her er kitflows anlægsregnskab og bilag opgjort pr. {day}.",
-    ]
-    if attached:
-        lines += ["", "Vedhæftet:", *(f"- {p.name}" for p in attached)]
-    if linked:
-        lines += ["", "For store til at vedhæfte – hent dem her:"]
-        lines += [f"- {p.name}: {url}" for p, url in linked]
-    lines += ["", "Venlig hilsen", "Koncern IT (sendt automatisk af kitflow)", ""]
-    text = "\n".join(lines)
-    html_env = jinja2.Environment(autoescape=True)
-    html = html_env.from_string(
-        "<p>Til orientering</p><p>Her er kitflows anlægsregnskab og bilag opgjort pr. {{ day }}."
-        "</p>{% if attached %}<p>Vedhæftet:</p><ul>{% for p in attached %}<li>{{ p }}</li>"
-        "{% endfor %}</ul>{% endif %}{% if linked %}<p>For store til at vedhæfte – hent dem "
-        'her:</p><ul>{% for name, url in linked %}<li><a href="{{ url }}">{{ name }}</a></li>'
-        "{% endfor %}</ul>{% endif %}<p>Venlig hilsen<br>Koncern IT (sendt automatisk af "
-        "kitflow)</p>"
-    ).render(day=day, attached=[p.name for p in attached], linked=[(p.name, u) for p, u in linked])
+            linked.append((path, path.resolve().as_uri()))
+    return attached, linked
+
+
+def build_report_mail(
+    files: Sequence[Path],
+    summary: ReportSummary,
+    *,
+    to: Sequence[tuple[str, str]],
+    cc: Sequence[tuple[str, str]] = (),
+    mail_from: str,
+    message_id: str,
+    limit_bytes: int,
+    link_base: str | None,
+    now: dt.datetime,
+    timezone: str,
+) -> EmailMessage:
+    """The run's workbook and bilag with a short Danish summary; too large files as links."""
+    attached, linked = split_attachments(
+        files, as_of=summary.as_of, limit_bytes=limit_bytes, link_base=link_base
+    )
+    day = summary.as_of.strftime("%d.%m.%Y")
+    context = {
+        "subject": f"Anlægsregnskaber pr. {day}",
+        "as_of": day,
+        "resultat": summary.resultat,
+        "overdue": summary.overdue,
+        "attached": [(p.name, REPORT_FILE_TEXT.get(p.name, "")) for p in attached],
+        "linked": [(p.name, url) for p, url in linked],
+    }
     msg = build_message(
-        subject=f"Anlægsregnskab pr. {day}",
-        text=text,
-        html=html,
+        subject=context["subject"],
+        text=_ENV.get_template("report_mail.txt.j2").render(context),
+        html=_ENV.get_template("report_mail.html.j2").render(context),
         mail_from=mail_from,
-        to=[(r, "") for r in recipients],
-        message_id=new_message_id(mail_from),
+        to=to,
+        cc=cc,
+        message_id=message_id,
         now=now,
         timezone=timezone,
     )
     for path in attached:
         ctype, _ = mimetypes.guess_type(path.name)
         maintype, subtype = (ctype or "application/octet-stream").split("/", 1)
+        # The stdlib encodes a non-ASCII name per RFC 2231 (filename*=utf-8''...).
         msg.add_attachment(
             path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name
-        )
-    return msg
-
-
-def send_report_mail(
-    settings: Settings,
-    files: Sequence[Path],
-    as_of: dt.date,
-    *,
-    now: dt.datetime | None = None,
-) -> EmailMessage | None:
-    """Send the report mail to `reminders.report_recipients`; None when there are none.
-
-    Raises on a failed delivery (smtplib's exceptions), so the calling task can retry it.
-    """
-    r = settings.reminders
-    if not r.report_recipients:
-        return None
-    msg = build_report_mail(
-        files,
-        recipients=r.report_recipients,
-        as_of=as_of,
-        mail_from=settings.mail_from,
-        limit_bytes=int(r.attachment_limit_mb * 1024 * 1024),
-        link_base=r.report_link_base,
-        now=now or dt.datetime.now(dt.UTC),
-        timezone=settings.timezone,
-    )
-    transport = open_transport(settings)
-    try:
-        refused = transport.send(msg)
-    finally:
-        transport.close()
-    if refused:
-        raise smtplib.SMTPRecipientsRefused(
-            {a: (code, text.encode()) for a, (code, text) in refused.items()}
         )
     return msg

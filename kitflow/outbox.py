@@ -16,6 +16,7 @@ recognise as the same message.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import smtplib
@@ -56,6 +57,8 @@ log = logging.getLogger(__name__)
 
 PLANNED, SENDING, SENT, FAILED, CANCELLED = "planned", "sending", "sent", "failed", "cancelled"
 STATES = (PLANNED, SENDING, SENT, FAILED, CANCELLED)
+# The report mail's rows: rule RAPPORT, item the report, milestone its as-of date.
+REPORT_RULE = "RAPPORT"
 
 metadata = MetaData()
 outbox = Table(
@@ -87,6 +90,9 @@ outbox = Table(
 )
 
 Key = tuple[str, str, str, str]
+# Makes the message of one claimed group of rows (same Message-ID); the second argument is
+# the time to stamp as its Date (naive UTC).
+MessageBuilder = Callable[[Sequence[Any], dt.datetime], EmailMessage]
 
 
 def utc_now() -> dt.datetime:
@@ -155,6 +161,24 @@ class DeliveryResult:
     failed_temporarily: int
     failed_permanently: int
     stopped_early: str | None  # the connection error that ended the pass, if one did
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One message to one recipient for `Outbox.enqueue`: its ledger key and what it says."""
+
+    rule: str
+    item: str
+    milestone: str
+    recipient: str
+    name: str
+    role: str
+    header: str  # to or cc
+    payload: dict[str, Any]
+
+    @property
+    def key(self) -> Key:
+        return (self.rule, self.item, self.milestone, self.recipient)
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +347,56 @@ class Outbox:
             count += conn.execute(stmt.values(**row)).rowcount
         return count
 
+    def enqueue(
+        self, entries: Sequence[Entry], as_of: dt.date, now: dt.datetime | None = None
+    ) -> tuple[int, int]:
+        """Add the entries not yet in the ledger, as one message; returns (added, cancelled).
+
+        A key already there is left alone whatever its state, so a rerun sends nothing twice.
+        Pending rows of the same rule and item from an earlier as-of date, not yet delivered,
+        are cancelled: a newer report replaces them.
+        """
+        now = now or utc_now()
+        if not entries:
+            return 0, 0
+        message_id = new_message_id(self.mail_from)
+        rows = [
+            {
+                "rule": e.rule,
+                "item": e.item,
+                "milestone": e.milestone,
+                "recipient": e.recipient,
+                "recipient_name": e.name,
+                "role": e.role,
+                "header": e.header,
+                "digest": f"{e.rule}|{e.item}|{e.milestone}",
+                "message_id": message_id,
+                "payload": json.dumps(e.payload, ensure_ascii=False, sort_keys=True),
+                "as_of": as_of,
+                "state": PLANNED,
+                "attempts": 0,
+                "planned_at": now,
+            }
+            for e in entries
+        ]
+        pairs = sorted({(e.rule, e.item) for e in entries})
+        with self.engine.begin() as conn:
+            added = self._insert_new(conn, rows)
+            cancelled = conn.execute(
+                update(outbox)
+                .where(
+                    or_(*(and_(outbox.c.rule == r, outbox.c.item == i) for r, i in pairs)),
+                    outbox.c.as_of < as_of,
+                    or_(
+                        outbox.c.state == PLANNED,
+                        and_(outbox.c.state == FAILED, outbox.c.next_attempt_at.is_not(None)),
+                        and_(outbox.c.state == SENDING, outbox.c.claimed_at <= now - self._lease()),
+                    ),
+                )
+                .values(state=CANCELLED, next_attempt_at=None, claim_token=None)
+            ).rowcount
+        return added, cancelled
+
     # --- delivery ------------------------------------------------------------------------
 
     def _lease(self) -> dt.timedelta:
@@ -351,8 +425,12 @@ class Outbox:
         keys: Iterable[Key] | None = None,
         now: dt.datetime | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
+        build: MessageBuilder | None = None,
     ) -> DeliveryResult:
         """Send every digest that has a row due for sending, each claimed before it is sent.
+
+        `build` makes a message from its rows; without one, the reminder digest is built and
+        the report mail's rows are left to the report flow, which passes its own builder.
 
         `keys` limits the pass to today's plan (rows of rules the run did not plan stay as
         they are); `now` decides eligibility (backoff, lease) and `clock` stamps the Date.
@@ -374,6 +452,9 @@ class Outbox:
                 .order_by(outbox.c.id)
             ).all()
         message_ids: list[str] = []
+        if build is None:
+            build = functools.partial(self._build, timezone=timezone)
+            candidates = [c for c in candidates if c.rule != REPORT_RULE]
         for c in candidates:
             if wanted is not None and (c.rule, c.item, c.milestone, c.recipient) not in wanted:
                 continue
@@ -386,7 +467,12 @@ class Outbox:
             rows = self._claim(message_id, now)
             if not rows:
                 continue  # another run has it
-            msg = self._build(rows, timezone, clock())
+            try:
+                msg = build(rows, clock())
+            except Exception as exc:
+                # Not left "sending" until the lease runs out: failed, retried after the backoff.
+                self._fail(rows, _Outcome(f"{type(exc).__name__}: {exc}", True, False), now)
+                raise
             try:
                 refused = transport.send(msg)
             except (smtplib.SMTPException, OSError) as exc:
@@ -428,7 +514,7 @@ class Outbox:
                 ).all()
             )
 
-    def _build(self, rows: Sequence[Any], timezone: str, now: dt.datetime) -> EmailMessage:
+    def _build(self, rows: Sequence[Any], now: dt.datetime, *, timezone: str) -> EmailMessage:
         items: dict[tuple[str, str, str], DigestItem] = {}
         payloads = []
         for r in rows:
@@ -436,10 +522,7 @@ class Outbox:
             payloads.append(payload)
             items.setdefault((r.rule, r.item, r.milestone), DigestItem.from_payload(payload))
         first = payloads[0]
-        to = _unique((r.recipient, r.recipient_name) for r in rows if r.header == "to")
-        cc = _unique((r.recipient, r.recipient_name) for r in rows if r.header == "cc")
-        if not to:  # only copies left to (re)send: they go as To, still the same message
-            to, cc = cc, []
+        to, cc = addressees(rows)
         return build_digest(
             list(items.values()),
             owner=first["owner"],
@@ -498,22 +581,11 @@ class Outbox:
         for r in result:
             if wanted is not None and (r.rule, r.item, r.milestone, r.recipient) not in wanted:
                 continue
-            out.append(
-                LedgerRow(
-                    rule=r.rule,
-                    item=r.item,
-                    recipient=r.recipient,
-                    role=r.role,
-                    milestone=r.milestone,
-                    state=r.state,
-                    header=r.header,
-                    message_id=r.message_id,
-                    attempts=r.attempts,
-                    last_error=r.last_error,
-                    next_attempt_at=r.next_attempt_at,
-                )
-            )
+            out.append(LedgerRow(**{f: getattr(r, f) for f in _LEDGER_FIELDS}))
         return out
+
+
+_LEDGER_FIELDS = tuple(LedgerRow.__dataclass_fields__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -544,6 +616,15 @@ def _classify(exc: BaseException) -> _Outcome:
 
 def _decode(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def addressees(rows: Sequence[Any]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(To, Cc) of a claimed message as (address, name) pairs, each address once."""
+    to = _unique((r.recipient, r.recipient_name) for r in rows if r.header == "to")
+    cc = _unique((r.recipient, r.recipient_name) for r in rows if r.header == "cc")
+    if not to:  # only copies left to (re)send: they go as To, still the same message
+        to, cc = cc, []
+    return to, cc
 
 
 def _unique(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

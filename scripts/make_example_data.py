@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import random
 import re
+import sys
 import zipfile
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,6 +16,10 @@ from pathlib import Path
 from openpyxl import Workbook
 
 ROOT = Path(__file__).resolve().parent.parent
+# The acquisitions register's headers are the tests' (one list of the data contract's names).
+sys.path.insert(0, str(ROOT / "tests"))
+from acquisitions_builder import HEADERS  # noqa: E402
+
 OUT = ROOT / "config" / "example"
 BOOKINGS = OUT / "bookings"
 
@@ -646,7 +651,7 @@ def write_acquisitions(path: Path) -> None:
     add_sheet(
         wb,
         "Enheder",
-        ["Enhed", "Forvaltning", "Email", "Direktion email", "Digitaliseringskontor email"],
+        HEADERS["Enheder"],
         [
             [
                 "Koncern IT Drift",
@@ -674,17 +679,7 @@ def write_acquisitions(path: Path) -> None:
     add_sheet(
         wb,
         "Systemer",
-        [
-            "System-id",
-            "Navn",
-            "Enhed",
-            "Klassifikation",
-            "Type",
-            "Slutdato",
-            "Anmeldt systemregister",
-            "Tilladelse",
-            "I drift",
-        ],
+        HEADERS["Systemer"],
         [
             ["SYS-001", "Overvågningsplatform", "Koncern IT Drift", "Infrastruktur",
              "Anskaffelse", None, d("02.03.2020"), "Gyldig", d("04.05.2020")],
@@ -704,15 +699,7 @@ def write_acquisitions(path: Path) -> None:
     add_sheet(
         wb,
         "Kontrakter",
-        [
-            "Kontrakt-id",
-            "System-id",
-            "Leverandør",
-            "Type",
-            "Enhed",
-            "Underskrevet",
-            "Sendt til Koncern IT",
-        ],
+        HEADERS["Kontrakter"],
         [
             ["K-2020-001", "SYS-001", "Nordisk Driftsovervågning A/S", "Kontrakt",
              "Koncern IT Drift", d("10.02.2020"), d("14.02.2020")],
@@ -725,7 +712,7 @@ def write_acquisitions(path: Path) -> None:
     add_sheet(
         wb,
         "Betingelser",
-        ["Betingelse-id", "System-id", "Beskrivelse", "Frist", "Udbedret"],
+        HEADERS["Betingelser"],
         [
             ["B-001", "SYS-002", "Logning af administratoradgange skal aktiveres",
              d("15.10.2020"), d("09.10.2020")],
@@ -735,7 +722,7 @@ def write_acquisitions(path: Path) -> None:
              d("08.01.2021"), None],
         ],
     )  # fmt: skip
-    add_sheet(wb, "Koncern IT", ["Email"], [["koncernit@example.kk.dk"]])
+    add_sheet(wb, "Koncern IT", HEADERS["Koncern IT"], [["koncernit@example.kk.dk"]])
     save_workbook(wb, path)
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from acquisitions_builder import HEADERS, acquisitions_sheets
 
 from config.reminder_settings import ReminderSettings, Schedule
 from kitflow.core.acquisitions import read_acquisitions
@@ -23,43 +24,21 @@ from kitflow.readers import read_workbook
 D = dt.date
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example" / "acquisitions.xlsx"
 
-UNITS = [
-    ["Enhed", "Forvaltning", "Email", "Direktion email", "Digitaliseringskontor email"],
-    ["Borgerservice", "KFF", "bs@kk.dk", "dir@kk.dk", "digi@kk.dk"],
-]
-KIT = [["Email"], ["kit@kk.dk"]]
-SYSTEM_HEADER = [
-    "System-id",
-    "Navn",
-    "Enhed",
-    "Klassifikation",
-    "Type",
-    "Slutdato",
-    "Anmeldt systemregister",
-    "Tilladelse",
-    "I drift",
-]
-CONTRACT_HEADER = [
-    "Kontrakt-id",
-    "System-id",
-    "Leverandør",
-    "Type",
-    "Enhed",
-    "Underskrevet",
-    "Sendt til Koncern IT",
-]
-CONDITION_HEADER = ["Betingelse-id", "System-id", "Beskrivelse", "Frist", "Udbedret"]
+UNITS = [["Borgerservice", "KFF", "bs@kk.dk", "dir@kk.dk", "digi@kk.dk"]]
+CONTRACT_HEADER = HEADERS["Kontrakter"]
 S1 = ["S-1", "Booking", "Borgerservice", "Fagsystem", "Anskaffelse", "", D(2020, 1, 1), "Betinget"]
 
 
 def sheets(systems=(), contracts=(), conditions=(), units=None, kit=None):
-    return {
-        "Enheder": units or UNITS,
-        "Systemer": [SYSTEM_HEADER, *systems],
-        "Kontrakter": [CONTRACT_HEADER, *contracts],
-        "Betingelser": [CONDITION_HEADER, *conditions],
-        "Koncern IT": kit or KIT,
-    }
+    """The register's sheets; `units` and `kit`, when given, are whole sheets (header too)."""
+    built = acquisitions_sheets(
+        units=UNITS, systems=systems, contracts=contracts, conditions=conditions
+    )
+    if units is not None:
+        built["Enheder"] = units
+    if kit is not None:
+        built["Koncern IT"] = kit
+    return built
 
 
 def plan(as_of, settings=None, **kw):

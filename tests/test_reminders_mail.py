@@ -7,7 +7,6 @@ import email
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,16 +16,16 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
 
-import openpyxl
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
+from acquisitions_builder import acquisitions_sheets, write_acquisitions
 from aiosmtpd.smtp import AuthResult
+from mailserver import Server
 from pydantic import SecretStr
 
 from config.settings import Settings, SmtpSettings
 from kitflow.core.obligations import plan_reminders
-from kitflow.mail import SmtpTransport, send_report_mail
+from kitflow.mail import SmtpTransport
 from kitflow.outbox import FAILED, PLANNED, SENDING, SENT
 from tasks.reminders import (
     deliver,
@@ -42,61 +41,6 @@ D = dt.date
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 # --- a real SMTP server ----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Recorder:
-    """An aiosmtpd handler that keeps what it receives and fails on demand."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-        self.refuse: set[str] = set()
-        self.data_reply: str | None = None
-        self.kill_pid: int | None = None
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return "550 5.1.1 Mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.data_reply:
-            return self.data_reply
-        msg = email.message_from_bytes(envelope.content, policy=default_policy)
-        self.messages.append((list(envelope.rcpt_tos), msg))
-        if self.kill_pid is not None:
-            # The client dies after the server has the message and before it hears "250":
-            # exactly a crash between the SMTP call and the ledger's commit.
-            os.kill(self.kill_pid, signal.SIGKILL)
-            self.kill_pid = None
-        return "250 OK"
-
-    def ids(self) -> list[str]:
-        return [m["Message-ID"] for _, m in self.messages]
-
-
-class Server:
-    def __init__(self, port: int | None = None, **kw) -> None:
-        self.port = port or free_port()
-        self.handler = Recorder()
-        self.kw = kw
-        self.controller: Controller | None = None
-
-    def start(self) -> Server:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **self.kw)
-        self.controller.start()
-        return self
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
 
 
 @pytest.fixture
@@ -179,52 +123,10 @@ CONTRACT = ["K-1", "S-1", "Skoledata A/S", "Kontrakt", "Skoleadministration", D(
 def write_register(
     path: Path, *, units=UNITS, systems=(SYSTEM,), contracts=(CONTRACT,), conditions=(CONDITION,)
 ) -> Path:
-    wb = openpyxl.Workbook()
-    sheets = {
-        "Enheder": (
-            ["Enhed", "Forvaltning", "Email", "Direktion email", "Digitaliseringskontor email"],
-            units,
-        ),
-        "Systemer": (
-            [
-                "System-id",
-                "Navn",
-                "Enhed",
-                "Klassifikation",
-                "Type",
-                "Slutdato",
-                "Anmeldt systemregister",
-                "Tilladelse",
-                "I drift",
-            ],
-            systems,
-        ),
-        "Kontrakter": (
-            [
-                "Kontrakt-id",
-                "System-id",
-                "Leverandør",
-                "Type",
-                "Enhed",
-                "Underskrevet",
-                "Sendt til Koncern IT",
-            ],
-            contracts,
-        ),
-        "Betingelser": (
-            ["Betingelse-id", "System-id", "Beskrivelse", "Frist", "Udbedret"],
-            conditions,
-        ),
-        "Koncern IT": (["Email"], [("kit@kk.dk",)]),
-    }
-    wb.remove(wb.active)
-    for name, (header, rows) in sheets.items():
-        ws = wb.create_sheet(name)
-        ws.append(header)
-        for row in rows:
-            ws.append(list(row))
-    wb.save(path)
-    return path
+    sheets = acquisitions_sheets(
+        units=units, systems=systems, contracts=contracts, conditions=conditions
+    )
+    return write_acquisitions(path, sheets)
 
 
 def night(settings: Settings, path: Path, as_of: dt.date, now: dt.datetime | None = None):
@@ -516,39 +418,6 @@ def test_without_an_smtp_host_digests_are_eml_files_in_the_outbox_folder(tmp_pat
         email.message_from_bytes(f.read_bytes(), policy=default_policy)["Message-ID"] for f in files
     }
     assert ids == {r.message_id for r in rows}
-
-
-def test_report_mail_attaches_small_files_with_danish_names_and_links_large_ones(tmp_path, smtp):
-    small = tmp_path / "anlægsregnskab.xlsx"
-    small.write_bytes(b"x" * 1000)
-    large = tmp_path / "anlægsregnskab.docx"
-    large.write_bytes(b"y" * 30_000)
-    settings = make_settings(tmp_path, "sqlite://", smtp.port).model_copy(
-        update={
-            "reminders": Settings().reminders.model_copy(
-                update={
-                    "report_recipients": ["oekonomi@kk.dk"],
-                    "attachment_limit_mb": 0.01,
-                    "report_link_base": "https://intra.kk.dk/kitflow/",
-                }
-            )
-        }
-    )
-    send_report_mail(settings, [small, large], D(2020, 12, 31))
-    ((rcpt, msg),) = smtp.handler.messages
-    assert rcpt == ["oekonomi@kk.dk"] and msg["Subject"] == "Anlægsregnskab pr. 31.12.2020"
-    (attachment,) = list(msg.iter_attachments())
-    assert attachment.get_filename() == "anlægsregnskab.xlsx"
-    assert attachment.get_content() == b"x" * 1000
-    text = msg.get_body(("plain",)).get_content()
-    assert "https://intra.kk.dk/kitflow/2020-12-31/anlægsregnskab.docx" in text
-    assert Settings().reminders.report_recipients == []
-    assert (
-        send_report_mail(
-            Settings(smtp=SmtpSettings(host="127.0.0.1", port=smtp.port)), [small], D(2020, 12, 31)
-        )
-        is None
-    )
 
 
 # --- the flow --------------------------------------------------------------------------------

@@ -1,0 +1,97 @@
+"""The report mail (rapportmail): a finished run's workbook and bilag to the report recipients."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+
+from config.settings import load_settings
+from kitflow.outbox import FAILED, SENT, pending_rows
+from tasks.report_mail import (
+    deliver_report_task,
+    find_report_folder_task,
+    queue_report_task,
+    read_summary_task,
+    report_rows_task,
+)
+
+
+def _run_name() -> str:
+    as_of = flow_run.parameters.get("as_of")
+    today = dt.datetime.now(ZoneInfo("Europe/Copenhagen")).date()
+    return f"rapportmail {as_of or f'{today.isoformat()} (nyeste)'}"
+
+
+@flow(name="rapportmail", flow_run_name=_run_name, log_prints=False)
+def rapportmail(
+    as_of: dt.date | None = None,
+    out_dir: str | None = None,
+    send: bool = True,
+    config_file: str | None = None,
+) -> dict:
+    """Mail `<out_dir>/<as-of>/`'s anlaegsregnskab.xlsx and .docx to the report recipients.
+
+    `out_dir` is the output root (default: the output_dir setting). Without `as_of`, today's
+    folder is mailed, or else the newest one before today. Each recipient gets a report once:
+    the ledger has a row per (report, as-of, recipient), so a rerun sends only what is still
+    due (failed earlier and past its backoff). With `send` off the mail is queued, not sent.
+    """
+    logger = get_run_logger()
+    settings = load_settings(Path(config_file) if config_file else None, output_dir=out_dir)
+    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    folder = find_report_folder_task(Path(settings.output_dir), as_of, today)
+    if as_of is None and folder.name != today.isoformat():
+        logger.warning("Ingen rapporter fra i dag (%s): sender de nyeste, %s", today, folder)
+    summary = read_summary_task(folder)
+    result: dict = {
+        "as_of": folder.name,
+        "folder": str(folder),
+        "recipients": 0,
+        "queued": 0,
+        "sent": 0,
+        "pending": 0,
+        "failed": 0,
+        "delivery_error": None,
+    }
+    keys, added, cancelled = queue_report_task(settings, folder)
+    if not keys:
+        logger.warning(
+            "Ingen modtagere af rapportmailen: sæt reminders.report_recipients "
+            "(KITFLOW_REMINDERS__REPORT_RECIPIENTS)"
+        )
+        return result
+    if cancelled:
+        logger.info("%d ikke sendte rapportmails fra før %s er erstattet", cancelled, folder.name)
+    delivery = deliver_report_task(settings, keys) if send else None
+    rows = report_rows_task(settings, keys)
+    result.update(
+        recipients=len(rows),
+        queued=added,
+        sent=delivery.sent if delivery else 0,
+        pending=len(pending_rows(rows)),
+        failed=sum(r.state == FAILED and r.next_attempt_at is None for r in rows),
+        delivery_error=delivery.stopped_early if delivery else None,
+    )
+    for r in rows:
+        if r.state == FAILED:
+            retry = (
+                f"prøves igen efter {r.next_attempt_at:%Y-%m-%d %H:%M} UTC"
+                if (r.next_attempt_at)
+                else "opgivet"
+            )
+            logger.warning("Rapportmail til %s fejlede (%s): %s", r.recipient, retry, r.last_error)
+    logger.info(
+        "Rapportmail %s: %s. %d modtagere, %d sendt nu, %d i alt sendt, %d venter, %d fejlet",
+        folder.name,
+        summary.resultat,
+        result["recipients"],
+        result["sent"],
+        sum(r.state == SENT for r in rows),
+        result["pending"],
+        result["failed"],
+    )
+    return result
