@@ -154,7 +154,8 @@ def check_data(data: Path, settings: Settings, as_of: dt.date) -> CheckResult:
 
     report = None
     if combined is not None:
-        if register is not None and exports_ok:
+        reconciled = register is not None and exports_ok
+        if reconciled:
             # Exactly the run's step: stops above the quarantine limit, checks conservation,
             # applies rules A1-A4 and collects every finding of the bookings and the register.
             report = result.attempt(
@@ -179,7 +180,7 @@ def check_data(data: Path, settings: Settings, as_of: dt.date) -> CheckResult:
         for finding in findings:
             if (str(finding.location), finding.message) not in already:
                 result.add_finding(finding)
-        if report is None and len(combined.quarantined) > settings.max_quarantined_rows:
+        if not reconciled and len(combined.quarantined) > settings.max_quarantined_rows:
             # make_report did not run (another file stopped the run); the limit still counts.
             result.add_fatal(
                 "bookings",

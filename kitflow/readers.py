@@ -20,6 +20,28 @@ BOOKING_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
+MISSING = "filen findes ikke; læg den i datamappen, eller angiv den rigtige mappe med --data"
+EMPTY = "filen er tom (0 byte); hent den igen, eller fjern den fra mappen"
+RESAVE = "hent den igen, eller åbn den i Excel og gem den igen"
+
+
+def not_a_workbook(path: Path, name: str) -> FatalInputError:
+    """Why a file named .xlsx/.xls is no workbook: HTML and CSV under an Excel name are common."""
+    with path.open("rb") as fh:
+        head = fh.read(512).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<html", b"<!doctype", b"<table", b"<?xml", b"<head", b"<meta")):
+        what = "en HTML- eller XML-side"
+    elif head and b"\x00" not in head:
+        what = "en tekstfil (CSV)"
+    else:
+        return FatalInputError(name, f"filen er ikke et Excel-regneark (.xlsx, .xls); {RESAVE}")
+    return FatalInputError(
+        name,
+        f"filen er {what}, ikke et Excel-regneark, selv om den hedder {path.suffix} (det gør "
+        "nogle økonomisystemers eksporter); åbn den i Excel og gem den som .xlsx, eller hent "
+        "eksporten som .xlsx eller .csv",
+    )
+
 
 def sha256(path: Path) -> str:
     """The file's sha256, so a summary can prove which file was read."""
@@ -50,16 +72,16 @@ def read_workbook(path: Path, display_name: str | None = None) -> dict[str, RawS
     """Every sheet of an .xlsx/.xls workbook, row i of a sheet being Excel's row i + 1."""
     name = display_name or path.name
     if not path.is_file():
-        raise FatalInputError(name, "filen findes ikke")
+        raise FatalInputError(name, MISSING)
     head = path.read_bytes()[:8]
     if not head:
-        raise FatalInputError(name, "filen er tom")
+        raise FatalInputError(name, EMPTY)
     if head.startswith(_OLE_MAGIC) and path.suffix.lower() in (".xlsx", ".xlsm"):
         raise FatalInputError(
-            name, "filen er krypteret eller beskyttet med adgangskode; gem den uden adgangskode"
+            name, "filen er beskyttet med adgangskode; åbn den i Excel, fjern koden og gem den"
         )
     if not head.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
-        raise FatalInputError(name, "filen er ikke et Excel-regneark (.xlsx eller .xls)")
+        raise not_a_workbook(path, name)
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         sheets = {}
@@ -70,7 +92,7 @@ def read_workbook(path: Path, display_name: str | None = None) -> dict[str, RawS
         raise
     except Exception as exc:  # calamine's errors are plain exceptions with a reason
         raise FatalInputError(
-            name, f"regnearket kan ikke læses ({type(exc).__name__}: {exc}); gem det igen i Excel"
+            name, f"regnearket kan ikke læses ({type(exc).__name__}: {exc}); {RESAVE}"
         ) from exc
     return sheets
 
@@ -95,10 +117,10 @@ def read_csv(path: Path, display_name: str | None = None) -> RawSheet:
     """A semicolon (or comma/tab) separated export; row i is the file's line i + 1."""
     name = display_name or path.name
     if not path.is_file():
-        raise FatalInputError(name, "filen findes ikke")
+        raise FatalInputError(name, MISSING)
     data = path.read_bytes()
     if not data.strip():
-        raise FatalInputError(name, "filen er tom")
+        raise FatalInputError(name, EMPTY)
     if b"\x00" in data[:4096]:
         raise FatalInputError(name, "filen er ikke en tekstfil (CSV)")
     text = decode_text(data, name)

@@ -15,6 +15,8 @@ from kitflow.readers import read_export, read_workbook, sha256
 from reports.model import FileRead
 from tasks.common import IO_TASK
 
+EMPTY_SHEET = "arket er tomt; hent eksporten igen, eller fjern filen fra mappen"
+
 
 def parse_export(path: Path, options: BookingsOptions) -> tuple[list[ParsedSheet], FileRead]:
     """Parse every sheet of one export that holds bookings; a sheet without is said, not lost."""
@@ -23,7 +25,7 @@ def parse_export(path: Path, options: BookingsOptions) -> tuple[list[ParsedSheet
     skipped: list[tuple[str | None, FatalInputError]] = []
     for sheet in sheets:
         if not any(any(str(c).strip() for c in row) for row in sheet.rows):
-            skipped.append((sheet.sheet, FatalInputError(sheet.where, "arket er tomt")))
+            skipped.append((sheet.sheet, FatalInputError(sheet.where, EMPTY_SHEET)))
             continue
         try:
             parsed.append(parse_sheet(sheet, options))

@@ -283,9 +283,10 @@ def _check_totals(
                     )
                 )
                 return None, findings
-            extra = (
-                f"; {len(unreadable)} rækker med ulæseligt beløb (se fundene)" if unreadable else ""
-            )
+            # The sheet's own findings are lost with this error, so the rows are named here.
+            rows = ", ".join(str(loc(i).row) for i in unreadable[:10])
+            more = " …" if len(unreadable) > 10 else ""
+            extra = f"; ulæseligt beløb i række {rows}{more}" if unreadable else ""
             raise FatalInputError(
                 str(loc(i)),
                 f"kontroltotalen {kr_text(value)} stemmer ikke med summen af de læste posteringer "

@@ -1,0 +1,367 @@
+"""The bad inputs kitflow is tried on: each spoils one thing in a copy of the example data.
+
+Shared by tests/test_bad_input.py (which checks each answer) and scripts/bad_input_table.py
+(which writes the table in docs/bad-input.md from the same cases, so the table cannot go
+stale). `expect` is written by hand: a phrase the answer must contain.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import openpyxl
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example"
+AS_OF = "2020-12-31"
+XLSX_2020 = "Projektposteringer 2020.xlsx"
+CSV_NO_TOTAL = "eksport_interne_og_ukendte.csv"
+CSV_Q4 = "posteringer_q4_2020.csv"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input: how to make it, and what the answer must say."""
+
+    name: str
+    title: str  # what was tried, as the docs table says it
+    make: Callable[[Path], None]  # spoils a copy of the example data folder
+    fatal: bool  # True: a run stops (exit 2); False: a finding, and the run goes on
+    where: str  # the location the answer must name (file, and sheet/row where known)
+    expect: str  # a phrase the answer must contain
+    settings: dict[str, object] = field(default_factory=dict)
+
+
+def example_copy(target: Path) -> Path:
+    shutil.copytree(EXAMPLE, target)
+    return target
+
+
+def _edit_xlsx(path: Path, edit: Callable[[openpyxl.Workbook], None]) -> None:
+    wb = openpyxl.load_workbook(path)
+    edit(wb)
+    wb.save(path)
+
+
+def _edit_csv(path: Path, edit: Callable[[list[str]], list[str]], encoding: str) -> None:
+    lines = path.read_bytes().decode(encoding).split("\r\n")
+    path.write_bytes("\r\n".join(edit(lines)).encode(encoding))
+
+
+def _set_csv_cell(row: int, column: int, value: str) -> Callable[[Path], None]:
+    """Put `value` into the CSV without a total line (row as the file numbers it, 1-based)."""
+
+    def make(data: Path) -> None:
+        def edit(lines: list[str]) -> list[str]:
+            cells = lines[row - 1].split(";")
+            cells[column] = value
+            lines[row - 1] = ";".join(cells)
+            return lines
+
+        _edit_csv(data / "bookings" / CSV_NO_TOTAL, edit, "utf-8-sig")
+
+    return make
+
+
+def encrypt_xlsx(source: Path, target: Path, password: str = "hemmelig") -> None:
+    """A real password-protected workbook, as Excel writes one (Agile encryption in a CFB)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    out = io.BytesIO()
+    with source.open("rb") as fh:
+        OOXMLFile(fh).encrypt(password, out)
+    target.write_bytes(out.getvalue())
+
+
+def _encrypted_register(data: Path) -> None:
+    encrypt_xlsx(EXAMPLE / "register.xlsx", data / "register.xlsx")
+
+
+def _corrupt(data: Path) -> None:
+    path = data / "bookings" / XLSX_2020
+    path.write_bytes(path.read_bytes()[:3000])  # cut off mid-way, as a failed copy leaves it
+
+
+def _empty_file(data: Path) -> None:
+    (data / "bookings" / "posteringer_dec_2020.xlsx").write_bytes(b"")
+
+
+def _empty_csv(data: Path) -> None:
+    (data / "bookings" / "posteringer_dec_2020.csv").write_bytes(b"")
+
+
+def _empty_sheet(data: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.title = "Ark1"
+    wb.save(data / "bookings" / "posteringer_dec_2020.xlsx")
+
+
+def _register_empty_sheet(data: Path) -> None:
+    def edit(wb: openpyxl.Workbook) -> None:
+        ws = wb["Kategorier"]
+        ws.delete_rows(1, ws.max_row)
+
+    _edit_xlsx(data / "register.xlsx", edit)
+
+
+def _csv_named_xlsx(data: Path) -> None:
+    shutil.copy(data / "bookings" / CSV_NO_TOTAL, data / "bookings" / "posteringer_dec_2020.xlsx")
+
+
+def _html_named_xls(data: Path) -> None:
+    # What several finance systems save as "Excel": an HTML table with an .xls name.
+    (data / "bookings" / "posteringer_dec_2020.xls").write_text(
+        '<html xmlns:x="urn:schemas-microsoft-com:office:excel"><body><table>'
+        "<tr><td>Bogføringsdato</td><td>Løbenummer</td><td>Beløb</td><td>Bilagsnummer</td></tr>"
+        "<tr><td>01.12.2020</td><td>XA-4411000006</td><td>1.000,00</td><td>9</td></tr>"
+        "</table></body></html>",
+        encoding="utf-8",
+    )
+
+
+def _register_missing_sheet(data: Path) -> None:
+    _edit_xlsx(data / "register.xlsx", lambda wb: wb.remove(wb["Bevillinger"]))
+
+
+def _acquisitions_missing_sheet(data: Path) -> None:
+    _edit_xlsx(data / "acquisitions.xlsx", lambda wb: wb.remove(wb["Kontrakter"]))
+
+
+def _missing_column(data: Path) -> None:
+    _edit_xlsx(data / "bookings" / XLSX_2020, lambda wb: wb["Data"].delete_cols(3))
+
+
+def _truncated(data: Path) -> None:
+    # Rows 60-65 lost, the "I alt" line kept: what a cut-off download looks like.
+    _edit_xlsx(data / "bookings" / XLSX_2020, lambda wb: wb["Data"].delete_rows(60, 6))
+
+
+def _bad_amount_with_total(data: Path) -> None:
+    def edit(wb: openpyxl.Workbook) -> None:
+        wb["Data"]["C5"] = "1.62845,08"
+
+    _edit_xlsx(data / "bookings" / XLSX_2020, edit)
+
+
+def _too_many(data: Path) -> None:
+    for row in (2, 3, 4):
+        _set_csv_cell(row, 1, "XA-44110")(data)
+
+
+def _same_export_twice(data: Path) -> None:
+    shutil.copy(data / "bookings" / CSV_Q4, data / "bookings" / "posteringer_q4_2020 (1).csv")
+
+
+def _two_formats(data: Path) -> None:
+    # A booking of the 2017-2019 workbook (Excel date, number amount) written again by hand
+    # in a CSV with a dd.mm.yyyy date and a Danish text amount.
+    (data / "bookings" / "rettelser.csv").write_text(
+        "Bogføringsdato;Løbenummer;Beløb;Art;Bilagsnummer;Linje;Tekst\r\n"
+        "12.06.2019;XA0285000114;121.340,00;4000;1000000085;1;Test og kvalitetssikring\r\n",
+        encoding="utf-8",
+    )
+
+
+def _missing_register(data: Path) -> None:
+    (data / "register.xlsx").unlink()
+
+
+def _missing_bookings(data: Path) -> None:
+    shutil.rmtree(data / "bookings")
+
+
+def _register_bad_cell(data: Path) -> None:
+    def edit(wb: openpyxl.Workbook) -> None:
+        wb["Bevillinger"]["E3"] = "mange penge"
+
+    _edit_xlsx(data / "register.xlsx", edit)
+
+
+CASES: tuple[Case, ...] = (
+    Case(
+        "corrupt",
+        "Ødelagt xlsx (afskåret midt i filen)",
+        _corrupt,
+        True,
+        XLSX_2020,
+        "kan ikke læses",
+    ),
+    Case(
+        "encrypted",
+        "register.xlsx beskyttet med adgangskode",
+        _encrypted_register,
+        True,
+        "register.xlsx",
+        "adgangskode",
+    ),
+    Case(
+        "empty_xlsx",
+        "Tom fil (0 byte), .xlsx",
+        _empty_file,
+        True,
+        "posteringer_dec_2020.xlsx",
+        "tom",
+    ),
+    Case(
+        "empty_csv", "Tom fil (0 byte), .csv", _empty_csv, True, "posteringer_dec_2020.csv", "tom"
+    ),
+    Case(
+        "empty_sheet",
+        "Eksport hvis eneste ark er tomt",
+        _empty_sheet,
+        True,
+        "posteringer_dec_2020.xlsx:Ark1",
+        "tomt",
+    ),
+    Case(
+        "register_empty_sheet",
+        "Tomt ark (Kategorier) i register.xlsx",
+        _register_empty_sheet,
+        True,
+        "register.xlsx:Kategorier",
+        "overskriftsrække",
+    ),
+    Case(
+        "csv_as_xlsx",
+        "CSV-fil med navnet .xlsx",
+        _csv_named_xlsx,
+        True,
+        "posteringer_dec_2020.xlsx",
+        "CSV",
+    ),
+    Case(
+        "html_as_xls",
+        "HTML-tabel med navnet .xls (som nogle økonomisystemer gemmer)",
+        _html_named_xls,
+        True,
+        "posteringer_dec_2020.xls",
+        "HTML",
+    ),
+    Case(
+        "register_missing_sheet",
+        "register.xlsx uden arket Bevillinger",
+        _register_missing_sheet,
+        True,
+        "register.xlsx",
+        "Bevillinger",
+    ),
+    Case(
+        "acquisitions_missing_sheet",
+        "acquisitions.xlsx uden arket Kontrakter",
+        _acquisitions_missing_sheet,
+        True,
+        "acquisitions.xlsx",
+        "Kontrakter",
+    ),
+    Case(
+        "missing_column",
+        "Eksport uden beløbskolonne",
+        _missing_column,
+        True,
+        f"{XLSX_2020}:Data",
+        "Beløb",
+    ),
+    Case(
+        "missing_register",
+        "register.xlsx mangler",
+        _missing_register,
+        True,
+        "register.xlsx",
+        "findes ikke",
+    ),
+    Case(
+        "missing_bookings",
+        "Mappen bookings mangler",
+        _missing_bookings,
+        True,
+        "bookings",
+        "findes ikke",
+    ),
+    Case(
+        "truncated",
+        "Afskåret eksport (rækker mangler, totallinjen står der)",
+        _truncated,
+        True,
+        f"{XLSX_2020}:Data!62",
+        "kontroltotalen",
+    ),
+    Case(
+        "bad_amount_with_total",
+        "Ulæseligt beløb i en eksport med totallinje",
+        _bad_amount_with_total,
+        True,
+        f"{XLSX_2020}:Data!68",
+        "ulæseligt beløb i række 5",
+    ),
+    Case(
+        "too_many_quarantined",
+        "Flere rækker i karantæne end max_quarantined_rows (her 2)",
+        _too_many,
+        True,
+        CSV_NO_TOTAL,
+        "grænsen er 2",
+        {"max_quarantined_rows": 2},
+    ),
+    Case(
+        "bad_amount",
+        "Ulæseligt beløb (eksport uden totallinje)",
+        _set_csv_cell(3, 2, "59.383,7x"),
+        False,
+        f"{CSV_NO_TOTAL}:3",
+        'beløb "59.383,7x" er ikke et tal',
+    ),
+    Case(
+        "bad_date",
+        "Dato der ikke findes (31.02.2020)",
+        _set_csv_cell(4, 0, "31.02.2020"),
+        False,
+        f"{CSV_NO_TOTAL}:4",
+        'dato "31.02.2020" findes ikke',
+    ),
+    Case(
+        "bad_loebenummer",
+        "Misdannet løbenummer (XA-44110)",
+        _set_csv_cell(5, 1, "XA-44110"),
+        False,
+        f"{CSV_NO_TOTAL}:5",
+        "to bogstaver og ti cifre",
+    ),
+    Case(
+        "register_bad_cell",
+        "Ulæseligt beløb i register.xlsx (Bevillinger)",
+        _register_bad_cell,
+        False,
+        "register.xlsx:Bevillinger!3",
+        "mange penge",
+    ),
+    Case(
+        "same_export_twice",
+        "Samme eksport to gange (to filer, samme indhold)",
+        _same_export_twice,
+        False,
+        "posteringer_q4_2020 (1).csv",
+        "talt én gang",
+    ),
+    Case(
+        "two_formats",
+        "Samme postering i to formater (xlsx med tal og Excel-dato; CSV med tekst)",
+        _two_formats,
+        False,
+        "rettelser.csv",
+        "talt én gang",
+    ),
+)
+
+
+def make_case(case: Case, root: Path) -> tuple[Path, Path | None]:
+    """The spoiled data folder, and a settings file when the case needs one."""
+    data = example_copy(root / "data")
+    case.make(data)
+    config = None
+    if case.settings:
+        config = root / "kitflow.toml"
+        config.write_text("".join(f"{k} = {v!r}\n" for k, v in case.settings.items()))
+    return data, config
