@@ -24,12 +24,28 @@ class FlowSchedule(BaseModel):
         return validate_cron_string(value)
 
 
+# One class per flow, so a setting of only `active` or `parameters` keeps the default cron.
+class AfstemningSchedule(FlowSchedule):
+    """Reconciliation and reports, nightly, after the finance system's exports have landed."""
+
+    cron: str = "0 2 * * *"
+
+
+class PaamindelserSchedule(FlowSchedule):
+    """Reminders on weekdays; the flow itself sends nothing on Danish public holidays."""
+
+    cron: str = "0 7 * * 1-5"
+
+
+class RapportmailSchedule(FlowSchedule):
+    """The report mail, Monday mornings."""
+
+    cron: str = "30 7 * * 1"
+
+
 class Schedules(BaseModel):
     """The three deployments (KITFLOW_SCHEDULES__AFSTEMNING__CRON and so on)."""
 
-    # Reconciliation and reports, nightly, after the finance system's exports have landed.
-    afstemning: FlowSchedule = Field(default_factory=lambda: FlowSchedule(cron="0 2 * * *"))
-    # Reminders on weekdays; the flow itself sends nothing on Danish public holidays.
-    paamindelser: FlowSchedule = Field(default_factory=lambda: FlowSchedule(cron="0 7 * * 1-5"))
-    # The report mail, Monday mornings.
-    rapportmail: FlowSchedule = Field(default_factory=lambda: FlowSchedule(cron="30 7 * * 1"))
+    afstemning: AfstemningSchedule = Field(default_factory=AfstemningSchedule)
+    paamindelser: PaamindelserSchedule = Field(default_factory=PaamindelserSchedule)
+    rapportmail: RapportmailSchedule = Field(default_factory=RapportmailSchedule)
