@@ -2,37 +2,32 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
-from decimal import Decimal
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from docxtpl import DocxTemplate
 
-from config.settings import Settings
-from kitflow.core.reconcile import Figures
-from reports.format import fmt_date, fmt_mio, fmt_pct, fmt_thousands
+from kitflow.core.reconcile import PostFigures
+from reports.format import fmt_date, fmt_mio
 from reports.model import ProjectAccount, Report
-from reports.workbook import resultat_text
+from reports.tables import (
+    KATEGORI_TEKST,
+    Row,
+    fmt_cell,
+    overview_table,
+    project_table,
+    resultat_text,
+    threshold_reached,
+    threshold_under,
+)
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE = TEMPLATE_DIR / "anlaegsregnskab.docx"
 MISSING = "[MANGLER: afvigelsesforklaring]"
-
-# The register's category keys, in the words B4's Kategori table uses.
-KATEGORI_TEKST = {
-    "Aktivitetsændringer": "Aktivitetsændringer i forhold til oprindelig bevilling",
-    "Omkostningsændring": "Omkostningsændring",
-    "Tidsforskydninger": "Tidsforskydninger",
-}
-# A1's threshold is a setting the model does not carry; its default is the rule B4 quotes.
-DEFAULT_SEPARATE_THRESHOLD_ORE = int(
-    Decimal(str(Settings.model_fields["separate_account_threshold"].default)) * 100
-)
 
 
 def _ja_nej(value: bool | None) -> str:
@@ -45,18 +40,12 @@ def _paragraphs(text: str) -> list[str]:
     return [" ".join(line.strip() for line in p.splitlines()) for p in parts if p.strip()]
 
 
-def _pct_number(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text.replace(".", ",")
+def _cells(row: Row, keys: Sequence[str]) -> dict[str, str]:
+    return dict(zip(keys, map(fmt_cell, row.cells), strict=True))
 
 
-def _figure_cells(f: Figures, pct_places: int) -> dict[str, str]:
-    return {
-        "raadighedsbeloeb": fmt_thousands(f.raadighedsbeloeb),
-        "forbrug": fmt_thousands(f.forbrug),
-        "afvigelse": fmt_thousands(f.afvigelse),
-        "afvigelse_pct": fmt_pct(f.afvigelse_pct, pct_places),
-    }
+POSTS = ("udgifter", "indtaegter", "netto")
+FIGURES = ("raadighedsbeloeb", "forbrug", "afvigelse", "afvigelse_pct")
 
 
 def _henvisning(beslutning: str, dato: str) -> str:
@@ -64,19 +53,15 @@ def _henvisning(beslutning: str, dato: str) -> str:
     return beslutning if not dato or dato in beslutning else f"{beslutning}, {dato}"
 
 
-def _by_post(posts: Sequence[Figures], fmt: Callable[[Figures], str]) -> dict[str, str]:
-    return dict(zip(("udgifter", "indtaegter", "netto"), map(fmt, posts), strict=True))
-
-
 def _project(account: ProjectAccount) -> dict[str, Any]:
     p = account.project
-    fig = account.figures
-    posts = (fig.udgifter, fig.indtaegter, fig.netto)
+    table = project_table(account)
     decisions_total = sum(d.netto for d in account.decisions)
     bevilling_ore = (
         p.anlaegsbevilling_ore if p.anlaegsbevilling_ore is not None else decisions_total
     )
     explanation = _paragraphs(p.afvigelsesforklaring)
+    decision_rows = [r for r in table.rows if r.key == "beslutning"]
     return {
         "navn": p.projekt,
         "bevilling": p.bevilling,
@@ -87,22 +72,18 @@ def _project(account: ProjectAccount) -> dict[str, Any]:
         "anlaegsbevilling_mio": fmt_mio(bevilling_ore),
         "beslutninger": [
             {
-                "beslutning": d.beslutning,
+                "beslutning": row.label,
                 "dato": fmt_date(d.dato),
                 "henvisning": _henvisning(d.beslutning, fmt_date(d.dato)),
                 "mio": fmt_mio(d.netto),
-                "udgifter": fmt_thousands(d.udgifter),
-                "indtaegter": fmt_thousands(d.indtaegter),
-                "netto": fmt_thousands(d.netto),
+                **_cells(row, POSTS),
             }
-            for d in account.decisions
+            for d, row in zip(account.decisions, decision_rows, strict=True)
         ],
         "beskrivelse": _paragraphs(p.beskrivelse),
         "ibrugtagningsdato": fmt_date(p.ibrugtagningsdato) or "[MANGLER: ibrugtagningsdato]",
-        "raadighedsbeloeb": _by_post(posts, lambda f: fmt_thousands(f.raadighedsbeloeb)),
-        "forbrug": _by_post(posts, lambda f: fmt_thousands(f.forbrug)),
-        "afvigelse": _by_post(posts, lambda f: fmt_thousands(f.afvigelse)),
-        "afvigelse_pct": _by_post(posts, lambda f: fmt_pct(f.afvigelse_pct, 1)),
+        # The project table's figure rows, by the key tables.project_table gives them.
+        **{key: _cells(table.row(key), POSTS) for key in FIGURES},
         "under_taerskel": not account.explanation_required,
         "forklaring_mangler": account.explanation_missing,
         "forklaring": explanation,
@@ -118,46 +99,33 @@ def _project(account: ProjectAccount) -> dict[str, Any]:
     }
 
 
-def bilag_context(
-    report: Report,
-    accounts: Sequence[ProjectAccount],
-    *,
-    separate_threshold_ore: int = DEFAULT_SEPARATE_THRESHOLD_ORE,
-) -> dict[str, Any]:
+def bilag_context(report: Report, accounts: Sequence[ProjectAccount]) -> dict[str, Any]:
     """Everything the template shows, as ready-formatted Danish strings."""
     accounts = tuple(accounts)
-    # The Resultat sentence is the workbook's, over exactly these accounts.
-    subset = dataclasses.replace(
-        report,
-        overview=accounts,
-        overview_total=sum((a.figures for a in accounts), type(report.overview_total)()),
-    )
-    oversigt = []
-    for account in accounts:
-        for post, f in account.figures.rows():
-            oversigt.append(
-                {"label": f"{account.project.kort_navn} ({post})", **_figure_cells(f, 0)}
-            )
-    taerskel = f"{_pct_number(report.threshold_pct)} pct."
-    if report.threshold_amount is not None:
-        taerskel += f" og {fmt_thousands(report.threshold_amount)} t. kr."
+    oversigt = overview_table(accounts)
+    total = sum((a.figures for a in accounts), PostFigures()).netto
     return {
         "as_of": fmt_date(report.as_of),
         "aar": str(report.as_of.year),
-        "graense_mio": fmt_mio(separate_threshold_ore),
-        "taerskel": taerskel,
+        "graense_mio": fmt_mio(report.separate_threshold_ore),
+        # "under 5 pct." / "på eller over 5 pct.", with the run's settings (A4).
+        "taerskel": threshold_under(report),
+        "taerskel_naaet": threshold_reached(report),
         "projektliste": [a.project.projekt for a in accounts],
         "har_projekter": bool(accounts),
-        "resultat": resultat_text(subset)
+        "resultat": resultat_text(total)
         if accounts
         else "Ingen projekter skal aflægge særskilt anlægsregnskab i år.",
-        "oversigt": oversigt,
-        "i_alt": _figure_cells(subset.overview_total.netto, 0),
+        "oversigt": [
+            {"label": r.label, **_cells(r, FIGURES)} for r in oversigt.rows if r.key != "i_alt"
+        ],
+        "i_alt": _cells(oversigt.row("i_alt"), FIGURES),
         "vaesentlige": [
             {
                 "navn": a.project.projekt,
-                "afvigelse": fmt_thousands(a.figures.netto.afvigelse),
-                "afvigelse_pct": fmt_pct(a.figures.netto.afvigelse_pct, 1),
+                # The netto figures of the project table, as its section shows them.
+                "afvigelse": fmt_cell(project_table(a).row("afvigelse").cells[2]),
+                "afvigelse_pct": fmt_cell(project_table(a).row("afvigelse_pct").cells[2]),
                 "forklaring": _paragraphs(a.project.afvigelsesforklaring),
                 "forklaring_mangler": a.explanation_missing,
             }

@@ -89,6 +89,8 @@ class Report:
     findings: tuple[Finding, ...]
     threshold_pct: Decimal
     threshold_amount: int | None
+    # A1's gross threshold as the run applied it; the bilag's introduction quotes it.
+    separate_threshold_ore: int
 
     @property
     def unmatched(self) -> pd.DataFrame:
@@ -196,4 +198,5 @@ def build_report(
         findings=tuple(findings),
         threshold_pct=explanation_pct,
         threshold_amount=explanation_amount_ore,
+        separate_threshold_ore=threshold_ore,
     )

@@ -1,4 +1,4 @@
-"""The controllers' workbook anlaegsregnskab.xlsx, laid out as Bilag 4's overview table."""
+"""The controllers' workbook anlaegsregnskab.xlsx: Bilag 4's tables as numbers, and the lists."""
 
 from __future__ import annotations
 
@@ -8,23 +8,35 @@ from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from kitflow.core.reconcile import Figures
 from reports import csv_files
-from reports.format import fmt_date, fmt_mio, rounded_pct, safe_text, thousands
+from reports.format import fmt_date, safe_text, thousands
 from reports.model import ProjectAccount, Report
+from reports.tables import (
+    KATEGORI_TEKST,
+    Amount,
+    Percent,
+    Table,
+    no_remarks,
+    overview_table,
+    project_table,
+    resultat_text,
+)
 
 THOUSANDS = "#,##0"  # a Danish Excel shows 4.483
-PCT_WHOLE = "0%"  # B4's overview: 3%
-PCT_ONE = "0.0%"  # B4's project tables: 3,4%
+# Percent as B4 prints it, 3% and 3,4%. Not the built-in "0%" (id 9): spreadsheet programs
+# localise that one, and LibreOffice in Danish shows it as "3 %".
+PCT_FORMAT = {0: "0%;-0%;0%", 1: "0.0%;-0.0%;0.0%"}
 KR = "#,##0.00"
 DATE = "dd.mm.yyyy"
 
-BOLD = Font(bold=True)
-TITLE = Font(bold=True, size=14)
+FONT = "Calibri"
+BOLD = Font(name=FONT, bold=True)
+TITLE = Font(name=FONT, bold=True, size=14)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 TOTAL_BORDER = Border(top=Side(style="thin"), bottom=Side(style="double"))
 WRAP = Alignment(wrap_text=True, vertical="top")
@@ -33,11 +45,6 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 def _money(ore: int) -> float:
     # Excel holds doubles; the exact Decimal goes in and Excel rounds only for display.
     return float(thousands(ore))
-
-
-def _pct(figures: Figures, places: int) -> float | None:
-    value = rounded_pct(figures.afvigelse_pct, places)
-    return None if value is None else float(value / 100)
 
 
 def _header(ws: Worksheet, row: int, labels: Sequence[str]) -> None:
@@ -53,28 +60,84 @@ def _widths(ws: Worksheet, widths: Sequence[float]) -> None:
         ws.column_dimensions[get_column_letter(i)].width = width
 
 
-def _figure_row(ws: Worksheet, row: int, label: str, f: Figures, pct_places: int) -> None:
-    ws.cell(row=row, column=1, value=safe_text(label)).alignment = WRAP
-    for col, value in ((2, f.raadighedsbeloeb), (3, f.forbrug), (4, f.afvigelse)):
-        ws.cell(row=row, column=col, value=_money(value)).number_format = THOUSANDS
-    cell = ws.cell(row=row, column=5, value=_pct(f, pct_places))
-    cell.number_format = PCT_WHOLE if pct_places == 0 else PCT_ONE
-    if cell.value is None:
-        cell.value = "–"
-        cell.alignment = Alignment(horizontal="right")
+def _label_height(text: str, width: float) -> float:
+    """Row height for a wrapped label: LibreOffice and Excel do not grow rows openpyxl writes."""
+    lines = sum(max(1, -(-len(part) // int(width * 0.95))) for part in text.split("\n"))
+    return 15.0 * lines
 
 
-def resultat_text(report: Report) -> str:
-    """B4's Resultat sentence, from the same totals as the table."""
-    total = report.overview_total.netto
-    afvigelse = total.afvigelse
-    word = "mindreforbrug" if afvigelse >= 0 else "merforbrug"
-    return (
-        "Anlægsregnskaberne i denne oversigt har en samlet rådighedsbevilling på "
-        f"{fmt_mio(total.raadighedsbeloeb)} mio. kr. og et samlet forbrug på "
-        f"{fmt_mio(total.forbrug)} mio. kr. Det giver et samlet {word} på "
-        f"{fmt_mio(abs(afvigelse))} mio. kr."
-    )
+def _write_table(ws: Worksheet, row: int, table: Table, label_width: float) -> int:
+    """The shared table (reports.tables) as numbers with number formats; returns the next row."""
+    _header(ws, row, table.header)
+    ws.row_dimensions[row].height = 30
+    for col in range(2, len(table.header) + 1):
+        ws.cell(row=row, column=col).alignment = Alignment(
+            horizontal="right", vertical="bottom", wrap_text=True
+        )
+    for r in table.rows:
+        row += 1
+        label = ws.cell(row=row, column=1, value=safe_text(r.label))
+        label.alignment = WRAP
+        ws.row_dimensions[row].height = _label_height(r.label, label_width)
+        for col, value in enumerate(r.cells, start=2):
+            cell = ws.cell(row=row, column=col)
+            cell.alignment = Alignment(horizontal="right", vertical="top")
+            if isinstance(value, Amount):
+                cell.value = _money(value.ore)
+                cell.number_format = THOUSANDS
+            elif isinstance(value, Percent):
+                pct = value.rounded
+                # Undefined (forbrug on no rådighedsbeløb) shows as B4's dash, not as 0.
+                cell.value = "–" if pct is None else float(pct / 100)
+                cell.number_format = PCT_FORMAT[value.places]
+        if r.total:
+            for col in range(1, len(table.header) + 1):
+                ws.cell(row=row, column=col).font = BOLD
+        if r.key == "i_alt":
+            for col in range(1, len(table.header) + 1):
+                ws.cell(row=row, column=col).border = TOTAL_BORDER
+    return row + 1
+
+
+def _print_setup(ws: Worksheet) -> None:
+    """A4 portrait, one page wide, so a printed sheet looks like the bilag page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "portrait"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+
+
+def _chart(ws: Worksheet, report: Report, row: int) -> None:
+    """Rådighedsbeløb against forbrug (netto) per project, from a small data table it cites."""
+    ws.cell(row=row, column=1, value="Diagramdata: netto pr. projekt, 1.000 kr.").font = BOLD
+    row += 1
+    _header(ws, row, ("Projekt", "Rådighedsbeløb", "Forbrug"))
+    first = row + 1
+    for account in report.overview:
+        netto = overview_table([account]).row("netto").cells
+        row += 1
+        ws.cell(row=row, column=1, value=safe_text(account.project.kort_navn)).alignment = WRAP
+        ws.row_dimensions[row].height = _label_height(account.project.kort_navn, 58)
+        for col, cell in ((2, netto[0]), (3, netto[1])):
+            ws.cell(row=row, column=col, value=_money(cell.ore)).number_format = THOUSANDS
+    last = row
+    chart = BarChart()
+    chart.type = "bar"  # horizontal bars: the project names are long
+    chart.title = "Rådighedsbeløb og forbrug pr. projekt (netto)"
+    chart.y_axis.title = "1.000 kr."
+    chart.y_axis.numFmt = THOUSANDS
+    chart.x_axis.scaling.orientation = "maxMin"  # the first project on top, as in the table
+    # openpyxl 3.1 hides both axes unless told otherwise.
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.legend.position = "b"
+    data = Reference(ws, min_col=2, max_col=3, min_row=first - 1, max_row=last)
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+    chart.height = 4 + 1.2 * len(report.overview)
+    chart.width = 24
+    ws.add_chart(chart, f"A{last + 2}")
 
 
 def _oversigt(ws: Worksheet, report: Report) -> None:
@@ -82,35 +145,19 @@ def _oversigt(ws: Worksheet, report: Report) -> None:
     ws["A1"] = f"Anlægsregnskaber – oversigt pr. {fmt_date(report.as_of)}"
     ws["A1"].font = TITLE
     ws["A2"] = (
-        resultat_text(report)
+        resultat_text(report.overview_total.netto)
         if report.overview
         else ("Ingen projekter skal aflægge særskilt anlægsregnskab.")
     )
     ws["A2"].alignment = WRAP
     ws.merge_cells("A2:E2")
     ws.row_dimensions[2].height = 45
-    _header(
-        ws,
-        4,
-        (
-            "Projekt\n1.000 kr., løbende priser",
-            "Rådighedsbeløb",
-            "Forbrug",
-            "Afvigelse",
-            "Afvigelse i procent",
-        ),
-    )
-    row = 5
-    for account in report.overview:
-        for post, f in account.figures.rows():
-            _figure_row(ws, row, f"{account.project.kort_navn} ({post})", f, 0)
-            row += 1
-    _figure_row(ws, row, "I alt", report.overview_total.netto, 0)
-    for col in range(1, 6):
-        ws.cell(row=row, column=col).font = BOLD
-        ws.cell(row=row, column=col).border = TOTAL_BORDER
+    row = _write_table(ws, 4, overview_table(report.overview), 58)
+    if report.overview:
+        _chart(ws, report, row + 1)
     _widths(ws, (58, 16, 16, 16, 14))
     ws.freeze_panes = "A5"
+    _print_setup(ws)
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
@@ -123,7 +170,7 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return candidate
 
 
-def _project_sheet(ws: Worksheet, account: ProjectAccount) -> None:
+def _project_sheet(ws: Worksheet, report: Report, account: ProjectAccount) -> None:
     p = account.project
     ws["A1"] = p.projekt
     ws["A1"].font = TITLE
@@ -144,58 +191,36 @@ def _project_sheet(ws: Worksheet, account: ProjectAccount) -> None:
         if value is not None and not isinstance(value, str):
             cell.number_format = DATE
             cell.alignment = Alignment(horizontal="left")
-    row = 3 + len(info) + 1
-    _header(
-        ws,
-        row,
-        (
-            "Projekt\n1.000 kr., løbende priser",
-            "Udgiftsregnskab",
-            "Indtægtsregnskab",
-            "Nettoregnskab",
-        ),
-    )
-    row += 1
-    fig = account.figures
-
-    def line(label: str, values: Iterable[int | None], fmt: str = THOUSANDS, bold=False) -> None:
-        nonlocal row
-        ws.cell(row=row, column=1, value=safe_text(label)).font = Font(bold=bold)
-        for col, value in enumerate(values, start=2):
-            cell = ws.cell(row=row, column=col, value=value)
-            cell.number_format = fmt
-            if bold:
-                cell.font = BOLD
-        row += 1
-
-    for d in account.decisions:
-        line(d.beslutning, (_money(d.udgifter), _money(d.indtaegter), _money(d.netto)))
-    posts = (fig.udgifter, fig.indtaegter, fig.netto)
-    line("Rådighedsbeløb i alt", (_money(f.raadighedsbeloeb) for f in posts), bold=True)
-    line("Forbrug", (_money(f.forbrug) for f in posts))
-    line("Afvigelse", (_money(f.afvigelse) for f in posts))
-    line("Afvigelse i procent", (_pct(f, 1) for f in posts), fmt=PCT_ONE)
+    row = _write_table(ws, 3 + len(info) + 1, project_table(account), 40)
     row += 1
     ws.cell(row=row, column=1, value="Afvigelsesforklaringer").font = BOLD
     row += 1
     if not account.explanation_required:
-        text = "Ingen bemærkninger, da afvigelsen er under 5 pct."
+        text = no_remarks(report)
     else:
         text = p.afvigelsesforklaring or "[MANGLER: afvigelsesforklaring skal skrives i registret]"
     ws.cell(row=row, column=1, value=safe_text(text)).alignment = WRAP
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=4)
     ws.row_dimensions[row].height = max(15, 15 * (len(text) // 90 + 1))
     row += 2
-    _header(ws, row, ("Kategori", "Ja/Nej", "Uddybende bemærkninger"))
+    _header(ws, row, ("Kategori", "Ja/Nej", "Uddybende bemærkninger", ""))
+    ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=4)
     for k in account.kategorier:
         row += 1
-        ws.cell(row=row, column=1, value=k.kategori)
-        ws.cell(row=row, column=2, value={True: "Ja", False: "Nej"}.get(k.svar, "[mangler]"))
+        label = KATEGORI_TEKST.get(k.kategori, k.kategori)
+        ws.cell(row=row, column=1, value=label).alignment = WRAP
+        svar = {True: "Ja", False: "Nej"}.get(k.svar, "[mangler]")
+        ws.cell(row=row, column=2, value=svar).alignment = WRAP
         ws.cell(row=row, column=3, value=safe_text(k.bemaerkning)).alignment = WRAP
+        ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=4)
+        ws.row_dimensions[row].height = max(
+            _label_height(label, 40), _label_height(k.bemaerkning or "", 36)
+        )
     row += 2
     ws.cell(row=row, column=1, value="Registreret i anlægskartoteket").font = BOLD
     ws.cell(row=row, column=2, value={True: "Ja", False: "Nej"}.get(p.anlaegskartotek, "[mangler]"))
     _widths(ws, (40, 18, 18, 18))
+    _print_setup(ws)
 
 
 def _table(
@@ -228,7 +253,8 @@ def write_workbook(report: Report, path: Path) -> None:
     _oversigt(wb.active, report)
     used = {"oversigt", "ikke matchede", "interne", "karantæne", "forfaldne", "fund", "kørsel"}
     for account in report.overview:
-        _project_sheet(wb.create_sheet(_sheet_name(account.project.kort_navn, used)), account)
+        ws = wb.create_sheet(_sheet_name(account.project.kort_navn, used))
+        _project_sheet(ws, report, account)
     booking_widths = (28, 14, 8, 12, 16, 18, 14, 8, 14, 8, 40)
     _table(
         wb.create_sheet(),

@@ -6,14 +6,19 @@ import sys
 from pathlib import Path
 
 from docx import Document
+from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 OUT = Path(__file__).resolve().parent.parent / "reports" / "templates" / "anlaegsregnskab.docx"
 RED = RGBColor(0xC0, 0x00, 0x00)
+BLACK = RGBColor(0, 0, 0)
+TABLE_FONT = Pt(9.5)
 TABLE_HEAD = "Projekt\n1.000 kr., løbende priser"
 
 INTRO = (
@@ -43,8 +48,19 @@ def para(doc: Document, text: str = "", label: str = "", style: str | None = Non
     p = doc.add_paragraph(style=style)
     if label:
         p.add_run(label).bold = True
+        if not text:  # a label above its lines stays on their page
+            p.paragraph_format.keep_with_next = True
+            p.paragraph_format.space_before = Pt(6)
+            p.paragraph_format.space_after = Pt(2)
     if text:
         p.add_run(text)
+    return p
+
+
+def line(doc: Document, text: str) -> Paragraph:
+    """One line of a list under a label (løbenumre, decisions): no space between the lines."""
+    p = para(doc, text)
+    p.paragraph_format.space_after = Pt(0)
     return p
 
 
@@ -57,9 +73,11 @@ def missing(doc: Document, text: str) -> None:
 def set_cell(table: Table, row: int, col: int, text: str, bold: bool, right: bool) -> None:
     cell = table.cell(row, col)
     p = cell.paragraphs[0]
+    p.paragraph_format.space_after = Pt(0)
     for i, line in enumerate(text.split("\n")):
         run = p.add_run(line)
         run.bold = bold
+        run.font.size = TABLE_FONT
         if i < len(text.split("\n")) - 1:
             run.add_break()
     if right:
@@ -77,20 +95,74 @@ def table(
     t = doc.add_table(rows=len(rows), cols=len(rows[0]))
     t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.LEFT
+    # Fixed layout with the grid's widths: Word and LibreOffice otherwise share the width
+    # equally and break long project names into one word per line.
+    t.autofit = False
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    t._tbl.tblPr.append(layout)
+    for width, column in zip(widths, t.columns, strict=True):
+        column.width = Cm(width)
     for r, values in enumerate(rows):
         for c, value in enumerate(values):
             set_cell(t, r, c, value, r == 0 or r in bold_rows, numeric and c > 0)
-    for row in t.rows:
+    for r, row in enumerate(t.rows):
         for width, cell in zip(widths, row.cells, strict=True):
             cell.width = Cm(width)
+        # A row never splits over two pages; the header row repeats on the next page.
+        tr_pr = row._tr.get_or_add_trPr()
+        tr_pr.append(OxmlElement("w:cantSplit"))
+        if r == 0:
+            header = OxmlElement("w:tblHeader")
+            tr_pr.append(header)
     return t
+
+
+def page_setup(doc: Document) -> None:
+    """A4 portrait with municipal margins, and a page number in the footer."""
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    section.left_margin = section.right_margin = Cm(2.0)
+    section.top_margin, section.bottom_margin = Cm(2.0), Cm(2.0)
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    footer.add_run("Side ")
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), "PAGE")
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(text)
+    field.append(run)
+    footer._p.append(field)
+
+
+def styles(doc: Document) -> None:
+    """Calibri, Danish proofing, black headings that keep with their text."""
+    normal = doc.styles["Normal"]
+    normal.font.name = "Calibri"
+    normal.font.size = Pt(11)
+    normal.paragraph_format.space_after = Pt(6)
+    r_pr = normal.element.get_or_add_rPr()
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), "da-DK")
+    r_pr.append(lang)
+    for name, size in (("Title", 16), ("Heading 1", 14), ("Heading 2", 12)):
+        style = doc.styles[name]
+        style.font.name = "Calibri"
+        style.font.size = Pt(size)
+        style.font.color.rgb = BLACK
+        style.font.bold = True
+        style.paragraph_format.keep_with_next = True
+        style.paragraph_format.space_before = Pt(12)
+        style.paragraph_format.space_after = Pt(4)
 
 
 def build(path: Path = OUT) -> Path:
     doc = Document()
-    normal = doc.styles["Normal"]
-    normal.font.name = "Calibri"
-    normal.font.size = Pt(11)
+    styles(doc)
+    page_setup(doc)
 
     doc.add_heading("Bilag 4. Koncern IT - aflæggelse af anlægsregnskaber", level=1)
     for text in INTRO:
@@ -126,7 +198,7 @@ def build(path: Path = OUT) -> Path:
                 "{{ i_alt.afvigelse_pct }}",
             ],
         ],
-        [7.5, 2.6, 2.3, 2.3, 2.3],
+        [6.0, 3.0, 2.5, 2.5, 3.0],
         bold_rows=(4,),
     )
 
@@ -147,7 +219,7 @@ def build(path: Path = OUT) -> Path:
     tag(doc, "{%p endif %}")
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p else %}")
-    para(doc, "Ingen projekter har en afvigelse på eller over {{ taerskel }}")
+    para(doc, "Ingen projekter har en afvigelse på eller over {{ taerskel_naaet }}")
     tag(doc, "{%p endif %}")
 
     tag(doc, "{%p for pr in projekter %}")
@@ -156,12 +228,12 @@ def build(path: Path = OUT) -> Path:
     para(doc, "{{ pr.bevilling }}", label="Bevilling: ")
     para(doc, label="Projektdefinition og løbenummer:")
     tag(doc, "{%p for l in pr.loebenumre %}")
-    para(doc, "{{ l.nummer }} {{ l.tekst }}")
+    line(doc, "{{ l.nummer }} {{ l.tekst }}")
     tag(doc, "{%p endfor %}")
     para(doc, label="Politiske beslutninger:")
-    para(doc, "Anlægsbevilling i alt (løbende priser): {{ pr.anlaegsbevilling_mio }} mio. kr.")
+    line(doc, "Anlægsbevilling i alt (løbende priser): {{ pr.anlaegsbevilling_mio }} mio. kr.")
     tag(doc, "{%p for d in pr.beslutninger %}")
-    para(doc, "Heraf {{ d.mio }} mio. kr. ({{ d.henvisning }})")
+    line(doc, "Heraf {{ d.mio }} mio. kr. ({{ d.henvisning }})")
     tag(doc, "{%p endfor %}")
     para(doc, label="Projektbeskrivelse:")
     tag(doc, "{%p for afsnit in pr.beskrivelse %}")
@@ -183,10 +255,12 @@ def build(path: Path = OUT) -> Path:
             ["Afvigelse", *(f"{{{{ pr.afvigelse.{p} }}}}" for p in posts)],
             ["Afvigelse i procent", *(f"{{{{ pr.afvigelse_pct.{p} }}}}" for p in posts)],
         ],
-        [7.5, 3.0, 3.0, 3.0],
+        [5.6, 3.8, 3.8, 3.8],
         bold_rows=(4,),
     )
-    para(doc, NOTE).runs[0].italic = True
+    note = para(doc, NOTE)
+    note.runs[0].italic = True
+    note.paragraph_format.space_before = Pt(6)
 
     doc.add_heading("Afvigelsesforklaringer", level=2)
     tag(doc, "{%p if pr.under_taerskel %}")
@@ -208,7 +282,7 @@ def build(path: Path = OUT) -> Path:
             ["{{ k.kategori }}", "{{ k.svar }}", "{{ k.bemaerkning }}"],
             ["{%tr endfor %}", "", ""],
         ],
-        [6.5, 2.0, 8.0],
+        [6.0, 1.8, 9.2],
         numeric=False,
     )
 
