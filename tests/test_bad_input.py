@@ -1,0 +1,141 @@
+"""Every bad input of docs/bad-input.md gets its answer: one line naming the file, no traceback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import pytest
+from bad_input_cases import AS_OF, CASES, CSV_NO_TOTAL, Case, make_case
+from typer.testing import CliRunner
+
+from kitflow.cli import app
+from kitflow.core.findings import KitflowError
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def tree_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        digest.update(str(path.relative_to(folder)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def run_check(data: Path, config: Path | None) -> tuple[int, list[str]]:
+    args = ["check", "--data", str(data), "--as-of", AS_OF]
+    if config is not None:
+        args += ["--config", str(config)]
+    result = CliRunner().invoke(app, args)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output.splitlines()
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_check_gives_the_answer(case: Case, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # so that anything written to a relative folder would show
+    data, config = make_case(case, tmp_path)
+    before = tree_digest(data)
+
+    code, lines = run_check(data, config)
+
+    assert code == (2 if case.fatal else 0), "\n".join(lines)
+    assert not any("Traceback" in line for line in lines)
+    answers = [
+        line for line in lines if line.startswith(f"{case.where}: ") or f"/{case.where}: " in line
+    ]
+    assert answers, f"nothing names {case.where}:\n" + "\n".join(lines)
+    assert any(case.expect in line for line in answers), "\n".join(answers)
+    if case.fatal:
+        assert any("stopper kørslen" in line for line in answers)
+    assert lines[-1].startswith("kitflow check: ")
+    assert ("en kørsel vil stoppe" in lines[-1]) is case.fatal
+    # The check writes nothing: not in the data folder, and no output or state folder.
+    assert tree_digest(data) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["data", *(["kitflow.toml"] if config else [])]
+    )
+
+
+def test_check_reports_every_fatal_file_not_just_the_first(tmp_path):
+    by_name = {c.name: c for c in CASES}
+    data, _ = make_case(by_name["encrypted"], tmp_path)
+    for name in ("html_as_xls", "empty_csv", "acquisitions_missing_sheet"):
+        by_name[name].make(data)
+    code, lines = run_check(data, None)
+    assert code == 2
+    stops = [line for line in lines if "stopper kørslen" in line and "kitflow check" not in line]
+    assert {line.split(":", 1)[0] for line in stops} == {
+        "register.xlsx",
+        "posteringer_dec_2020.xls",
+        "posteringer_dec_2020.csv",
+        "acquisitions.xlsx",
+    }
+    assert "4 stopper kørslen" in lines[-1]
+
+
+def test_check_of_the_example_passes(tmp_path):
+    code, lines = run_check(REPO / "config" / "example", None)
+    assert code == 0
+    assert "0 stopper kørslen" in lines[-1]
+
+
+# --- the run gives the same answers ----------------------------------------------------------
+
+FLOW_CASES = ("encrypted", "too_many_quarantined")
+
+
+@pytest.mark.flow
+@pytest.mark.parametrize("name", FLOW_CASES)
+def test_the_run_stops_with_the_checks_answer(name, prefect_harness, tmp_path, monkeypatch):
+    from flows.nightly import afstemning
+
+    case = next(c for c in CASES if c.name == name)
+    monkeypatch.setenv("KITFLOW_STATE_DIR", str(tmp_path / "state"))
+    data, config = make_case(case, tmp_path)
+    _code, lines = run_check(data, config)
+    answer = next(line for line in lines if "stopper kørslen" in line)
+    where, problem = answer.split(": stopper kørslen: ", 1)
+
+    with pytest.raises(KitflowError) as info:
+        afstemning(
+            as_of=dt.date.fromisoformat(AS_OF),
+            data_dir=str(data),
+            out_dir=str(tmp_path / "out"),
+            send=False,
+            config_file=None if config is None else str(config),
+        )
+    assert str(info.value) == f"{where}: {problem}"
+    assert info.value.exit_code == 2
+    assert not (tmp_path / "out" / AS_OF).exists()
+
+
+@pytest.mark.flow
+def test_a_quarantined_row_reaches_findings_csv(prefect_harness, tmp_path, monkeypatch):
+    import csv
+
+    from flows.nightly import afstemning
+
+    case = next(c for c in CASES if c.name == "bad_amount")
+    monkeypatch.setenv("KITFLOW_STATE_DIR", str(tmp_path / "state"))
+    data, _ = make_case(case, tmp_path)
+    afstemning(
+        as_of=dt.date.fromisoformat(AS_OF),
+        data_dir=str(data),
+        out_dir=str(tmp_path / "out"),
+        send=False,
+    )
+    out = tmp_path / "out" / AS_OF
+    with (out / "findings.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    hit = [r for r in rows if r["fil"] == CSV_NO_TOTAL and r["raekke"] == "3"]
+    assert hit and case.expect in hit[0]["besked"] and hit[0]["alvor"] == "fejl"
+    with (out / "quarantined.csv").open(encoding="utf-8") as fh:
+        quarantined = list(csv.DictReader(fh))
+    assert [(r["fil"], r["raekke"], r["beloeb"]) for r in quarantined] == [
+        (CSV_NO_TOTAL, "3", "59.383,7x")
+    ]
