@@ -344,7 +344,8 @@ class Outbox:
         )
         count = 0
         for row in rows:
-            count += conn.execute(stmt.values(**row)).rowcount
+            # Counted by RETURNING: psycopg reports rowcount -1 for an INSERT ... ON CONFLICT.
+            count += len(conn.execute(stmt.values(**row).returning(outbox.c.id)).all())
         return count
 
     def enqueue(

@@ -10,16 +10,15 @@ import signal
 import subprocess
 import sys
 import threading
-import uuid
 from collections import Counter
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from acquisitions_builder import acquisitions_sheets, write_acquisitions
 from aiosmtpd.smtp import AuthResult
+from ledger_db import KINDS, ledger_url
 from mailserver import Server
 from pydantic import SecretStr
 
@@ -38,7 +37,6 @@ from tasks.reminders import (
 
 REPO = Path(__file__).resolve().parent.parent
 D = dt.date
-PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 # --- a real SMTP server ----------------------------------------------------------------------
 
@@ -53,27 +51,10 @@ def smtp():
 # --- a real ledger ---------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=KINDS)
 def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.db'}"
-        return
-    admin = sa.create_engine(PG_URL)
-    try:
-        with admin.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL at {PG_URL} is not reachable: {exc.orig}")
-    schema = f"kitflow_test_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with ledger_url(request.param, tmp_path) as url:
+        yield url
 
 
 def make_settings(tmp_path: Path, db_url: str, port: int | None, **kw) -> Settings:
