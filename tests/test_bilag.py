@@ -5,17 +5,20 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import jinja2
 import pytest
 from docx import Document
+from openpyxl import load_workbook
 
 from config.settings import Settings
 from kitflow.core.bookings import BookingsOptions
 from kitflow.readers import booking_files
 from reports.bilag import MISSING, TEMPLATE, bilag_context, render_bilag, write_bilag
 from reports.model import Report
+from reports.workbook import write_workbook
 from tasks.ingest import combine_exports, load_register, parse_export
 from tasks.reconcile import make_report
 from tests.conftest import EXAMPLE_DATA
@@ -211,3 +214,61 @@ def test_project_text_stays_literal(report, tmp_path):
     assert [r[0] for r in rows(tmp_path / "anlaegsregnskab.docx")][1] == "../<b>& (Udgifter)"
     assert [p.parent for p in written] == [tmp_path, tmp_path]
     assert written[1].name == "anlaegsregnskab-b.docx"
+
+
+@pytest.fixture(scope="module")
+def strict_run(tmp_path_factory) -> tuple[Report, Path]:
+    """The example under a run's own A4 settings: 1 pct. or 30.000 kr."""
+    settings = Settings(
+        explanation_threshold_pct=Decimal("1"), explanation_threshold_amount=Decimal("30000")
+    )
+    report = example_report(settings)
+    folder = tmp_path_factory.mktemp("strict")
+    write_bilag(report, folder)
+    write_workbook(report, folder / "anlaegsregnskab.xlsx")
+    return report, folder
+
+
+def test_threshold_text_is_the_runs_setting(strict_run):
+    report, folder = strict_run
+    found = sections(folder / "anlaegsregnskab.docx")
+    under = "Ingen bemærkninger, da afvigelsen er under 1 pct. og 30.000 kr."
+    # Under both limits (B4's 11, -10 and -26 t. kr., all under 1 pct.).
+    for name in PROJECTS[0], PROJECTS[1], PROJECTS[3]:
+        assert under in found[name], name
+    # ESDH (3,4 pct.) and AD (40 t. kr., 0,4 pct.) now need an explanation the register lacks.
+    for name in "ESDH-implementering", "Styrkelse af IT-sikkerhed – AD":
+        assert under not in found[name] and MISSING in found[name], name
+    assert not any("under 5 pct." in p for p in paragraphs(folder / "anlaegsregnskab.docx"))
+    wb = load_workbook(folder / "anlaegsregnskab.xlsx")
+    sheet_text = {
+        ws["A1"].value: [c.value for row in ws.iter_rows() for c in row if c.value]
+        for ws in wb.worksheets
+    }
+    assert under in sheet_text["Automatisering af it-drift"]
+    assert under not in sheet_text["ESDH-implementering"]
+    missing = [f.message for f in report.findings if f.code == "rules.explanation_missing"]
+    assert len(missing) == 2
+    assert any("ESDH-implementering" in m for m in missing)
+    assert any("Styrkelse af IT-sikkerhed – AD" in m for m in missing)
+
+
+def test_no_significant_deviation_names_either_limit(report, tmp_path):
+    calm = dataclasses.replace(report, threshold_pct=Decimal("100"), threshold_amount=5_000_000_00)
+    accounts = [dataclasses.replace(a, explanation_required=False) for a in report.overview]
+    path = tmp_path / "calm.docx"
+    render_bilag(bilag_context(calm, accounts), path)
+    text = paragraphs(path)
+    assert "Ingen projekter har en afvigelse på eller over 100 pct. eller 5.000.000 kr." in text
+    assert "Ingen bemærkninger, da afvigelsen er under 100 pct. og 5.000.000 kr." in text
+
+
+def test_separate_account_threshold_is_the_runs_setting(tmp_path):
+    report = example_report(Settings(separate_account_threshold=Decimal("5000000")))
+    write_bilag(report, tmp_path)
+    text = paragraphs(tmp_path / "anlaegsregnskab.docx")
+    assert any("på eller over 5,0 mio. kr." in p for p in text)
+    assert not any("2,0 mio. kr." in p for p in text)
+    found = sections(tmp_path / "anlaegsregnskab.docx")
+    assert found and "Automatisering af it-drift" not in found  # 4,5 mio. kr. gross
+    assert set(found) <= set(PROJECTS)
