@@ -365,3 +365,81 @@ def make_case(case: Case, root: Path) -> tuple[Path, Path | None]:
         config = root / "kitflow.toml"
         config.write_text("".join(f"{k} = {v!r}\n" for k, v in case.settings.items()))
     return data, config
+
+
+# --- running a case and the docs table ---------------------------------------------------------
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "bad-input.md"
+TABLE_BEGIN = "<!-- table: made by scripts/bad_input_table.py from tests/bad_input_cases.py -->"
+TABLE_END = "<!-- end of table -->"
+
+
+def run_check(data: Path, config: Path | None = None) -> tuple[int, list[str]]:
+    """`kitflow check --data DATA` as a user runs it: exit code and console lines."""
+    from typer.testing import CliRunner
+
+    from kitflow.cli import app
+
+    args = ["check", "--data", str(data), "--as-of", AS_OF]
+    if config is not None:
+        args += ["--config", str(config)]
+    result = CliRunner().invoke(app, args)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output.splitlines()
+
+
+def answers(lines: list[str], baseline: list[str], data: Path) -> list[str]:
+    """What a case adds to the check of the untouched example (the summary line aside)."""
+    seen = set(baseline)
+    return [
+        line.replace(str(data), "<data>")
+        for line in lines[:-1]
+        if line not in seen and not line.startswith("kitflow check:")
+    ]
+
+
+def _where_shown(case: Case) -> str:
+    if case.fatal:
+        return (
+            "console: `kitflow check` and `kitflow run` (stderr, `kitflow: …`); Prefect UI: the "
+            "flow run fails with this message; no new output, the previous folder stays"
+        )
+    if "karantæne" in case.expect or case.name.startswith("bad_"):
+        return "console (check); findings.csv and quarantined.csv; Prefect UI: run log warning"
+    if case.name.startswith("register"):
+        return "console (check); findings.csv; Prefect UI: run log warning"
+    return "console (check); findings.csv and duplicates.csv; Prefect UI: run log"
+
+
+def render_table(results: list[tuple[Case, int, list[str]]]) -> str:
+    """The markdown table: bad input, what the user gets, exit code, where it shows."""
+    out = [
+        "| Bad input | What the user gets (`kitflow check`) | Exit | Where it shows |",
+        "|---|---|---|---|",
+    ]
+    for case, code, got in results:
+        shown = "<br>".join(f"`{line}`".replace("|", "\\|") for line in got)
+        out.append(f"| {case.title} | {shown} | {code} | {_where_shown(case)} |")
+    return "\n".join(out)
+
+
+def run_all(root: Path) -> list[tuple[Case, int, list[str]]]:
+    """Every case in its own folder under `root`, with its answer lines."""
+    import tempfile
+
+    base = example_copy(Path(tempfile.mkdtemp(dir=root)) / "data")
+    _code, baseline = run_check(base)
+    results = []
+    for case in CASES:
+        data, config = make_case(case, Path(tempfile.mkdtemp(dir=root)))
+        code, lines = run_check(data, config)
+        results.append((case, code, answers(lines, baseline, data)))
+    return results
+
+
+def doc_with_table(doc_text: str, table: str) -> str:
+    """The doc with its table replaced by `table`."""
+    head, rest = doc_text.split(TABLE_BEGIN, 1)
+    _old, tail = rest.split(TABLE_END, 1)
+    return f"{head}{TABLE_BEGIN}\n{table}\n{TABLE_END}{tail}"

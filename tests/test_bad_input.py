@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from bad_input_cases import AS_OF, CASES, CSV_NO_TOTAL, Case, make_case
-from typer.testing import CliRunner
+from bad_input_cases import (
+    AS_OF,
+    CASES,
+    CSV_NO_TOTAL,
+    DOC,
+    Case,
+    answers,
+    doc_with_table,
+    example_copy,
+    make_case,
+    render_table,
+    run_check,
+)
 
-from kitflow.cli import app
 from kitflow.core.findings import KitflowError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,25 +37,49 @@ def tree_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def run_check(data: Path, config: Path | None) -> tuple[int, list[str]]:
-    args = ["check", "--data", str(data), "--as-of", AS_OF]
-    if config is not None:
-        args += ["--config", str(config)]
-    result = CliRunner().invoke(app, args)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.output.splitlines()
+@dataclass
+class Outcome:
+    code: int
+    lines: list[str]
+    data: Path
+    unchanged: bool
+    root_after: list[str]
+    root_expected: list[str]
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory) -> dict[str, Outcome]:
+    """Every case checked once (the table test and the per-case tests share the runs)."""
+    cwd = os.getcwd()
+    done = {}
+    try:
+        for case in CASES:
+            root = tmp_path_factory.mktemp(case.name)
+            os.chdir(root)  # anything written to a relative folder would show here
+            data, config = make_case(case, root)
+            before = tree_digest(data)
+            code, lines = run_check(data, config)
+            done[case.name] = Outcome(
+                code,
+                lines,
+                data,
+                tree_digest(data) == before,
+                sorted(p.name for p in root.iterdir()),
+                sorted(["data", *(["kitflow.toml"] if config else [])]),
+            )
+        base = tmp_path_factory.mktemp("baseline")
+        os.chdir(base)
+        done["baseline"] = Outcome(*run_check(example_copy(base / "data")), base, True, [], [])
+    finally:
+        os.chdir(cwd)
+    return done
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_check_gives_the_answer(case: Case, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # so that anything written to a relative folder would show
-    data, config = make_case(case, tmp_path)
-    before = tree_digest(data)
-
-    code, lines = run_check(data, config)
-
-    assert code == (2 if case.fatal else 0), "\n".join(lines)
+def test_check_gives_the_answer(case: Case, outcomes):
+    got = outcomes[case.name]
+    lines = got.lines
+    assert got.code == (2 if case.fatal else 0), "\n".join(lines)
     assert not any("Traceback" in line for line in lines)
     answers = [
         line for line in lines if line.startswith(f"{case.where}: ") or f"/{case.where}: " in line
@@ -55,9 +91,19 @@ def test_check_gives_the_answer(case: Case, tmp_path, monkeypatch):
     assert lines[-1].startswith("kitflow check: ")
     assert ("en kørsel vil stoppe" in lines[-1]) is case.fatal
     # The check writes nothing: not in the data folder, and no output or state folder.
-    assert tree_digest(data) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["data", *(["kitflow.toml"] if config else [])]
+    assert got.unchanged
+    assert got.root_after == got.root_expected
+
+
+def test_docs_table_is_current(outcomes):
+    baseline = outcomes["baseline"].lines
+    results = [
+        (c, outcomes[c.name].code, answers(outcomes[c.name].lines, baseline, outcomes[c.name].data))
+        for c in CASES
+    ]
+    text = DOC.read_text(encoding="utf-8")
+    assert text == doc_with_table(text, render_table(results)), (
+        "docs/bad-input.md is stale: run .venv/bin/python scripts/bad_input_table.py"
     )
 
 
