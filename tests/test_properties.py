@@ -1,0 +1,221 @@
+"""Properties of the parsers and of conservation, over generated values (hypothesis)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kitflow.core import cells
+from kitflow.core.bookings import combine, parse_bookings
+from kitflow.core.reconcile import reconcile
+from kitflow.core.register import Bevillingslinje, Loebenummer, Project, Register
+from kitflow.core.sheets import RawSheet
+
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Whole sheets through parse, combine and reconcile cost ~0.1 s each on a busy machine.
+SLOW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+amounts = st.decimals(
+    min_value=Decimal("-99999999999.99"),
+    max_value=Decimal("99999999999.99"),
+    places=2,
+    allow_nan=False,
+    allow_infinity=False,
+)
+
+
+def danish(value: Decimal, thousands: str = ".", minus: str = "lead") -> str:
+    """Written by hand here, not by the code under test: 1.234.567,89 and its sign forms."""
+    whole, frac = f"{abs(value):.2f}".split(".")
+    groups = []
+    while whole:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    text = f"{thousands.join(groups)},{frac}"
+    if value >= 0:
+        return text
+    return {"lead": f"-{text}", "trail": f"{text}-", "paren": f"({text})"}[minus]
+
+
+@FAST
+@given(
+    amounts, st.sampled_from([".", "", " ", "\u00a0"]), st.sampled_from(["lead", "trail", "paren"])
+)
+def test_every_danish_text_form_parses_to_the_same_ore(value, thousands, minus):
+    ore = int(value * 100)
+    text = danish(value, thousands, minus)
+    assert cells.parse_amount(text) == ore
+    got, errors = cells.amounts_to_ore(pd.Series([text], dtype=object))
+    assert errors == {} and int(got[0]) == ore
+
+
+@FAST
+@given(amounts.filter(lambda d: abs(d) < Decimal("10000000000")))
+def test_a_float_cell_parses_to_the_same_ore(value):
+    # Excel stores a typed amount as the nearest double; |x| < 1e10 kr. keeps øre exact.
+    ore = int(value * 100)
+    cell = float(value)
+    assert cells.parse_amount(cell) == ore
+    got, errors = cells.amounts_to_ore(pd.Series([cell], dtype=object))
+    assert errors == {} and int(got[0]) == ore
+
+
+@FAST
+@given(amounts)
+def test_plain_and_dot_decimal_text_parse(value):
+    ore = int(value * 100)
+    assert cells.parse_amount(f"{value:.2f}") == ore  # 1234.56, as a CSV from another system
+    assert cells.parse_amount(f"{value:.2f}".replace(".", ",")) == ore
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=20))
+def test_text_that_is_no_amount_never_becomes_one_silently(text):
+    """Whatever the text, it parses to the øre its digits say, or it is an error; never noise."""
+    try:
+        ore = cells.parse_amount(text)
+    except cells.CellError as exc:
+        assert str(exc)
+        got, errors = cells.amounts_to_ore(pd.Series([text], dtype=object))
+        assert 0 in errors
+        return
+    # It parsed: then it held digits, and re-written in Danish it gives the same øre.
+    assert any(ch.isdigit() for ch in text)
+    assert cells.parse_amount(danish(Decimal(ore) / 100)) == ore
+    got, errors = cells.amounts_to_ore(pd.Series([text], dtype=object))
+    assert errors == {} and int(got[0]) == ore
+
+
+@FAST
+@given(
+    st.text(alphabet=st.sampled_from("abcxyzæøå!?#%&/ "), min_size=1, max_size=12)
+    | st.sampled_from(["1,2,3", "1.2.3,4", "12,345", "--5", "5--", "(5", "1e5", "NaN"])
+)
+def test_garbage_is_an_error(text):
+    got, errors = cells.amounts_to_ore(pd.Series([text], dtype=object))
+    assert 0 in errors, f"{text!r} parsed as {got[0]}"
+
+
+dates = st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(2099, 12, 31))
+
+
+@FAST
+@given(dates)
+def test_every_date_form_parses_back(day):
+    forms = [
+        day,
+        dt.datetime.combine(day, dt.time(13, 45)),
+        day.strftime("%d.%m.%Y"),
+        day.isoformat(),
+        f"{day.isoformat()} 00:00:00",
+        day.strftime("%d-%m-%Y"),
+        day.strftime("%d/%m/%Y"),
+        f"{day.day}.{day.month}.{day.year}",
+        float((day - dt.date(1899, 12, 30)).days),  # an Excel serial in a number cell
+    ]
+    for form in forms:
+        assert cells.parse_date(form) == day, form
+    got, errors = cells.dates_to_days(pd.Series(forms, dtype=object))
+    assert errors == {}
+    assert all(g == np.datetime64(day, "D") for g in got)
+
+
+@FAST
+@given(st.integers(1, 31), st.integers(1, 12), st.integers(1900, 2099))
+def test_a_day_that_does_not_exist_is_an_error_not_another_day(d, m, y):
+    text = f"{d:02}.{m:02}.{y}"
+    try:
+        real = dt.date(y, m, d)
+    except ValueError:
+        real = None
+    got, errors = cells.dates_to_days(pd.Series([text], dtype=object))
+    if real is None:
+        assert 0 in errors
+    else:
+        assert errors == {} and got[0] == np.datetime64(real, "D")
+
+
+# --- conservation ----------------------------------------------------------------------------
+
+KNOWN = ("XA-4411000006", "XA-0285000114")
+booking_rows = st.lists(
+    st.tuples(
+        st.sampled_from([*KNOWN, "XA-9999000001", "XA-44110", ""]),  # known, unknown, bad
+        st.one_of(amounts.map(lambda d: danish(d)), st.just("tolv"), amounts.map(float)),
+        st.sampled_from(["4000", "7100", "9100", "", "x1"]),  # expenditure, income, internal
+        st.integers(1, 6),  # document number: few, so that exports overlap
+        st.integers(1, 3),  # line
+        st.sampled_from(["01.02.2020", "2020-02-30", "2020-03-01"]),
+    ),
+    max_size=25,
+)
+
+
+def _sheet(name: str, rows) -> RawSheet:
+    header = ["Bogføringsdato", "Løbenummer", "Beløb", "Art", "Bilagsnummer", "Linje"]
+    body = [
+        [date, project, amount, art, str(doc), str(line)]
+        for project, amount, art, doc, line, date in rows
+    ]
+    return RawSheet(name, "Data", [header, *body])
+
+
+@SLOW
+@given(booking_rows, booking_rows)
+def test_every_booking_read_ends_up_in_exactly_one_place(first, second):
+    parsed = [parse_bookings(_sheet("a.xlsx", first)), parse_bookings(_sheet("b.csv", second))]
+    read_rows = sum(p.control.bookings + p.control.quarantined for p in parsed)
+    combined = combine(parsed)
+    result = reconcile(combined.bookings, combined.duplicates, _register())
+    c = result.conservation
+    places = c.duplicate_count + c.matched_count + c.unmatched_count + c.internal_count
+    assert places + len(combined.quarantined) == read_rows == len(first) + len(second)
+    assert c.duplicate_sum + c.matched_sum + c.unmatched_sum + c.internal_sum == c.read_sum
+    assert c.read_sum == sum(p.control.parsed_sum_ore for p in parsed)
+    # Each (file, row) is in exactly one of the frames.
+    where = [
+        (r.file, int(r.row))
+        for frame in (
+            result.matched,
+            result.unmatched,
+            result.internal,
+            combined.duplicates,
+            combined.quarantined,
+        )
+        for r in frame.itertuples()
+    ]
+    assert len(where) == len(set(where)) == read_rows
+
+
+def _register() -> Register:
+    project = Project(
+        projekt="P",
+        kort_navn="P",
+        bevilling="",
+        beskrivelse="",
+        anlaegsbevilling_ore=None,
+        ibrugtagningsdato=None,
+        faerdiggjort=None,
+        byggeri=False,
+        etaarsgennemgang=None,
+        udvalg="",
+        udfoerende_udvalg="",
+        anlaegskartotek=None,
+        afvigelsesforklaring="",
+        forelagt_udvalg=None,
+        sendt_til_revision=None,
+        controller_email="",
+        row=2,
+    )
+    return Register(
+        file="register.xlsx",
+        projects=(project,),
+        loebenumre=tuple(Loebenummer(n, "P", "", i + 2) for i, n in enumerate(KNOWN)),
+        bevillinger=(Bevillingslinje(KNOWN[0], "B", None, "Udgift", 100_000, 2),),
+        kategorier=(),
+    )
