@@ -92,6 +92,39 @@ def check(
     raise typer.Exit(result.exit_code)
 
 
+@app.command("mail-reports")
+def mail_reports(
+    out: Annotated[Path | None, typer.Option("--out", help="The output folder.")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="YYYY-MM-DD; default today's reports, else the newest."),
+    ] = None,
+    no_send: Annotated[bool, typer.Option("--no-send", help="Queue the mail, send none.")] = False,
+    config: Annotated[Path | None, typer.Option("--config", help="A settings TOML file.")] = None,
+) -> None:
+    """Mail a run's anlaegsregnskab.xlsx and .docx to the report recipients (flow rapportmail)."""
+    date = _as_of(as_of)
+    from flows.report_mail import rapportmail
+
+    try:
+        r = rapportmail(
+            as_of=date,
+            out_dir=None if out is None else str(out),
+            send=not no_send,
+            config_file=None if config is None else str(config),
+        )
+    except KitflowError as exc:
+        typer.echo(f"kitflow: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    typer.echo(
+        f"Rapportmail {r['as_of']} ({r['folder']}): {r['recipients']} modtagere, {r['sent']} "
+        f"sendt nu, {r['pending']} venter, {r['failed']} fejlet"
+        + (" (--no-send: intet sendt)" if no_send else "")
+    )
+    if r["delivery_error"]:
+        typer.echo(f"Afsendelsen stoppede: {r['delivery_error']}", err=True)
+
+
 NO_SERVER = (
     "kitflow: {command} kræver en Prefect-server, og PREFECT_API_URL er ikke sat. Start "
     "serveren (som en tjeneste, den skal køre videre) med\n"
