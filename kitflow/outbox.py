@@ -11,6 +11,9 @@ run at the same time finds nothing left to claim. A run that dies between the SM
 the last commit leaves its rows `sending`; once their lease has run out a later run sends them
 again with the same Message-ID, so a crash costs at most one duplicate, which mail clients
 recognise as the same message.
+
+The report mail uses the same ledger: rule RAPPORT, item anlaegsregnskab, milestone the as-of
+date, one row per recipient (see `Outbox.enqueue`), built at sending time by the report flow.
 """
 
 from __future__ import annotations

@@ -14,17 +14,13 @@ from ledger_db import KINDS, ledger_url
 from mailserver import Server, self_signed, server_context
 from pydantic import SecretStr
 
-from config.settings import Settings, SmtpSettings, load_settings
-from kitflow.core.bookings import BookingsOptions
+from config.settings import SmtpSettings, load_settings
 from kitflow.core.findings import FatalInputError
 from kitflow.mail import ReportSummary, SmtpCertificateError, SmtpTransport, build_report_mail
 from kitflow.outbox import CANCELLED, FAILED, SENT
-from kitflow.readers import booking_files
-from tasks.ingest import combine_exports, load_register, parse_export
 from tasks.publish import write_reports
-from tasks.reconcile import make_report
 from tasks.report_mail import deliver_report, queue_report, report_rows
-from tests.conftest import EXAMPLE_DATA
+from tests.test_bilag import example_report
 
 AS_OF = dt.date(2020, 12, 31)
 TO, CC = "oekonomi@kk.dk", "revision@kk.dk"
@@ -38,22 +34,7 @@ RESULTAT = (
 @pytest.fixture(scope="module")
 def example_output(tmp_path_factory) -> Path:
     """The example's output folder for 2020-12-31, made as the nightly run makes it."""
-    settings = Settings()
-    register, register_file = load_register(EXAMPLE_DATA / "register.xlsx")
-    results = [
-        parse_export(path, BookingsOptions()) for path in booking_files(EXAMPLE_DATA / "bookings")
-    ]
-    report = make_report(
-        AS_OF,
-        register,
-        combine_exports(results),
-        [register_file, *(info for _parsed, info in results)],
-        threshold_kr=settings.separate_account_threshold,
-        explanation_pct=settings.explanation_threshold_pct,
-        explanation_amount_kr=settings.explanation_threshold_amount,
-        max_quarantined=settings.max_quarantined_rows,
-    )
-    return write_reports(report, tmp_path_factory.mktemp("example-out"))
+    return write_reports(example_report(), tmp_path_factory.mktemp("example-out"))
 
 
 @pytest.fixture
