@@ -25,6 +25,12 @@ EMPTY = "filen er tom (0 byte); hent den igen, eller fjern den fra mappen"
 RESAVE = "hent den igen, eller åbn den i Excel og gem den igen"
 
 
+def reason(exc: BaseException) -> str:
+    """A library's error in one line, without the file paths it quotes in its context lines."""
+    first = (str(exc).strip().splitlines() or [""])[0].strip()
+    return f"{type(exc).__name__}: {first[:200]}"
+
+
 def not_a_workbook(path: Path, name: str) -> FatalInputError:
     """Why a file named .xlsx/.xls is no workbook: HTML and CSV under an Excel name are common."""
     with path.open("rb") as fh:
@@ -91,16 +97,21 @@ def read_workbook(path: Path, display_name: str | None = None) -> dict[str, RawS
     except FatalInputError:
         raise
     except Exception as exc:  # calamine's errors are plain exceptions with a reason
-        raise FatalInputError(
-            name, f"regnearket kan ikke læses ({type(exc).__name__}: {exc}); {RESAVE}"
-        ) from exc
+        raise FatalInputError(name, f"regnearket kan ikke læses ({reason(exc)}); {RESAVE}") from exc
     return sheets
 
 
 def decode_text(data: bytes, name: str) -> str:
     """CSV bytes as text: UTF-8 (with or without BOM), else Windows-1252."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
+        try:
+            return data[3:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FatalInputError(
+                name,
+                f"filen siger den er UTF-8, men byte {exc.start + 3} er ikke UTF-8; "
+                "gem den igen som CSV (UTF-8), eller hent eksporten igen",
+            ) from exc
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

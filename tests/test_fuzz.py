@@ -1,0 +1,116 @@
+"""Bounded, seeded fuzz of the readers and parsers: every mangled file ends in findings or a
+KitflowError with a one-line message, never another exception."""
+
+from __future__ import annotations
+
+import io
+import random
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from kitflow.core.bookings import BookingsOptions
+from kitflow.core.findings import KitflowError
+from tasks.ingest import load_register, parse_export
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example"
+EXPORTS = sorted((EXAMPLE / "bookings").iterdir())
+CASES = 200
+SEED = 20201231
+
+
+def _random_bytes(rng: random.Random, _src: bytes) -> bytes:
+    head = rng.choice(
+        [b"", b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"<html>", b"\xef\xbb\xbf"]
+    )
+    return head + rng.randbytes(rng.randint(0, 3000))
+
+
+def _truncated(rng: random.Random, src: bytes) -> bytes:
+    return src[: rng.randint(1, len(src) - 1)]
+
+
+def _bit_flipped(rng: random.Random, src: bytes) -> bytes:
+    data = bytearray(src)
+    for _ in range(rng.randint(1, 20)):
+        i = rng.randrange(len(data))
+        data[i] ^= 1 << rng.randrange(8)
+    return bytes(data)
+
+
+def _broken_xml(rng: random.Random, src: bytes) -> bytes:
+    """A valid zip whose XML parts are cut, spliced with junk or emptied."""
+    if not src.startswith(b"PK"):
+        return _bit_flipped(rng, src)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(out, "w") as zout:
+        names = zin.namelist()
+        victim = rng.choice([n for n in names if n.endswith((".xml", ".rels"))])
+        for name in names:
+            data = zin.read(name)
+            if name == victim:
+                how = rng.randrange(4)
+                if how == 0:
+                    data = data[: rng.randint(0, len(data))]
+                elif how == 1:
+                    i = rng.randint(0, len(data))
+                    data = (
+                        data[:i]
+                        + rng.choice([b"<", b"&", b"</x>", b"\x00", b"<c r='A1'>"])
+                        + data[i:]
+                    )
+                elif how == 2:
+                    data = b""
+                else:
+                    data = data.replace(b'r="', b'r="ZZ', rng.randint(1, 5))
+            zout.writestr(name, data)
+    return out.getvalue()
+
+
+MANGLERS = (_random_bytes, _truncated, _bit_flipped, _broken_xml)
+
+
+def _cases():
+    rng = random.Random(SEED)
+    sources = [*EXPORTS, EXAMPLE / "register.xlsx"]
+    for n in range(CASES):
+        source = rng.choice(sources)
+        mangle = MANGLERS[n % len(MANGLERS)]
+        yield n, source, mangle, mangle(rng, source.read_bytes())
+
+
+def test_fuzzed_files_end_in_findings_or_a_clean_stop(tmp_path):
+    options = BookingsOptions()
+    outcomes = {"parsed": 0, "stopped": 0}
+    failures = []
+    for n, source, mangle, data in _cases():
+        folder = tmp_path / f"{n:03}"
+        folder.mkdir()
+        path = folder / source.name
+        path.write_bytes(data)
+        try:
+            if source.name == "register.xlsx":
+                load_register(path)
+            else:
+                parse_export(path, options)
+            outcomes["parsed"] += 1
+        except KitflowError as exc:
+            message = str(exc)
+            if not message.strip() or "\n" in message or path.name not in message:
+                failures.append(f"{n} {mangle.__name__} {source.name}: unclear: {message!r}")
+            outcomes["stopped"] += 1
+        except Exception as exc:  # the defect this test is here to find
+            failures.append(f"{n} {mangle.__name__} {source.name}: {type(exc).__name__}: {exc}")
+    assert not failures, "\n".join(failures[:20])
+    # Both endings occur, so the fuzz reached the parsers and not only the file checks.
+    assert outcomes["parsed"] > 10 and outcomes["stopped"] > 10, outcomes
+
+
+@pytest.mark.parametrize("text", ["Beløb\n=1+1", "a;b\n\x00\x00", '"unclosed;quote\n1;2'])
+def test_odd_csv_files(tmp_path, text):
+    path = tmp_path / "x.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(KitflowError) as info:
+        parse_export(path, BookingsOptions())
+    assert "x.csv" in str(info.value) and "\n" not in str(info.value)
