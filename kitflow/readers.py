@@ -9,12 +9,19 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import posixpath
+import re
+import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
+import fastexcel
+import numpy as np
+import pandas as pd
 import python_calamine
 
 from kitflow.core.findings import FatalInputError
-from kitflow.core.sheets import RawSheet
+from kitflow.core.sheets import ColumnSheet, RawSheet
 
 BOOKING_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -77,17 +84,7 @@ def booking_files(folder: Path) -> list[Path]:
 def read_workbook(path: Path, display_name: str | None = None) -> dict[str, RawSheet]:
     """Every sheet of an .xlsx/.xls workbook, row i of a sheet being Excel's row i + 1."""
     name = display_name or path.name
-    if not path.is_file():
-        raise FatalInputError(name, MISSING)
-    head = path.read_bytes()[:8]
-    if not head:
-        raise FatalInputError(name, EMPTY)
-    if head.startswith(_OLE_MAGIC) and path.suffix.lower() in (".xlsx", ".xlsm"):
-        raise FatalInputError(
-            name, "filen er beskyttet med adgangskode; åbn den i Excel, fjern koden og gem den"
-        )
-    if not head.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
-        raise not_a_workbook(path, name)
+    _check_workbook_file(path, name)
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         sheets = {}
@@ -99,6 +96,21 @@ def read_workbook(path: Path, display_name: str | None = None) -> dict[str, RawS
     except Exception as exc:  # calamine's errors are plain exceptions with a reason
         raise FatalInputError(name, f"regnearket kan ikke læses ({reason(exc)}); {RESAVE}") from exc
     return sheets
+
+
+def _check_workbook_file(path: Path, name: str) -> None:
+    if not path.is_file():
+        raise FatalInputError(name, MISSING)
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if not head:
+        raise FatalInputError(name, EMPTY)
+    if head.startswith(_OLE_MAGIC) and path.suffix.lower() in (".xlsx", ".xlsm"):
+        raise FatalInputError(
+            name, "filen er beskyttet med adgangskode; åbn den i Excel, fjern koden og gem den"
+        )
+    if not head.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+        raise not_a_workbook(path, name)
 
 
 def decode_text(data: bytes, name: str) -> str:
@@ -150,8 +162,209 @@ def read_csv(path: Path, display_name: str | None = None) -> RawSheet:
     return RawSheet(name, None, rows)
 
 
-def read_export(path: Path) -> list[RawSheet]:
-    """The sheets of one bookings export, whatever its format."""
+# --- large xlsx exports through fastexcel (calamine into Arrow) ----------------------------------
+
+_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
+HEAD_ROWS = 50  # header matching looks at the first 50 rows, as for every other sheet
+
+
+class _NotPeekable(Exception):
+    """The sheet's first rows cannot be read cheaply; the caller uses calamine instead."""
+
+
+def _column_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _text_of(element: ElementTree.Element) -> str:
+    """A shared or inline string: its <t> runs, phonetic runs (<rPh>) left out."""
+    parts = []
+    for child in element:
+        if child.tag == _NS + "t":
+            parts.append(child.text or "")
+        elif child.tag == _NS + "r":
+            parts.extend(t.text or "" for t in child.iter(_NS + "t"))
+    return "".join(parts)
+
+
+def _stream(zf: zipfile.ZipFile, member: str, tag: str, limit: int) -> list[ElementTree.Element]:
+    """The first `limit` <tag> elements of a (possibly huge) part, decompressing no further."""
+    parser = ElementTree.XMLPullParser(events=("end",))
+    found: list[ElementTree.Element] = []
+    with zf.open(member) as fh:
+        while len(found) < limit:
+            chunk = fh.read(1 << 16)
+            if not chunk:
+                break
+            parser.feed(chunk)
+            for _event, element in parser.read_events():
+                if element.tag == _NS + tag:
+                    found.append(element)
+    return found[:limit]
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its part in the package, from workbook.xml and its relationships."""
+    book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    parts = {}
+    for sheet in book.iter(_NS + "sheet"):
+        target = targets.get(sheet.get(_REL_NS + "id"), "")
+        parts[sheet.get("name", "")] = (
+            target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+        )
+    return parts
+
+
+def _peek_head(zf: zipfile.ZipFile, part: str) -> list[list[object]]:
+    """The first rows of a sheet as calamine shows them, strings exact, other cells marked.
+
+    Only strings can name a column, so a number, date or error cell is given as True.
+    Raises _NotPeekable where the part does not say plainly where its cells are.
+    """
+    rows = _stream(zf, part, "row", HEAD_ROWS)
+    cells: dict[tuple[int, int], object] = {}
+    shared_needed: dict[tuple[int, int], int] = {}
+    for row in rows:
+        for c in row.iter(_NS + "c"):
+            m = _CELL_REF.match(c.get("r", ""))
+            if m is None:
+                raise _NotPeekable("cell without a reference")
+            at = (int(m.group(2)) - 1, _column_index(m.group(1)))
+            kind = c.get("t", "n")
+            v = c.find(_NS + "v")
+            if kind == "s" and v is not None and v.text is not None:
+                shared_needed[at] = int(v.text)
+            elif kind == "inlineStr":
+                inline = c.find(_NS + "is")
+                cells[at] = _text_of(inline) if inline is not None else ""
+            elif kind == "str":
+                cells[at] = v.text or "" if v is not None else None
+            elif v is not None and v.text not in (None, ""):
+                cells[at] = True
+    if shared_needed:
+        top = max(shared_needed.values())
+        strings = _stream(zf, "xl/sharedStrings.xml", "si", top + 1)
+        if len(strings) <= top:
+            raise _NotPeekable("shared string out of range")
+        for at, k in shared_needed.items():
+            cells[at] = _text_of(strings[k])
+    height = max((r for r, _c in cells), default=-1) + 1
+    width = max((c for _r, c in cells), default=-1) + 1
+    head: list[list[object]] = [[None] * width for _ in range(min(height, HEAD_ROWS))]
+    for (r, c), value in cells.items():
+        if r < HEAD_ROWS:
+            head[r][c] = value
+    return head
+
+
+def _series(column) -> pd.Series:
+    """An Arrow column as pandas: floats as float64, text as Arrow-backed str, dates as
+    datetime64; an all-empty column as objects (None)."""
+    import pyarrow as pa
+
+    array = pa.array(column) if not isinstance(column, pa.Array | pa.ChunkedArray) else column
+    if pa.types.is_null(array.type):
+        return pd.Series([None] * len(array), dtype=object)
+    return array.to_pandas()
+
+
+def read_xlsx_columns(
+    path: Path,
+    find_header,
+    display_name: str | None = None,
+) -> list[ColumnSheet | RawSheet]:
+    """Every sheet of a large .xlsx export, read column-wise through fastexcel where it can be
+    done exactly, else through calamine as `read_workbook` does.
+
+    `find_header(rows) -> int | None` names the header row among a sheet's first rows. The
+    header row is found from the sheet's first rows read straight from the package (cheap);
+    fastexcel then reads the data below it once, each column typed by all of its cells, so a
+    column of numbers stays numbers and one of text stays text. fastexcel's own reading of the
+    header row must name the same columns, or the sheet is read by calamine instead.
+    """
+    name = display_name or path.name
+    _check_workbook_file(path, name)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            parts = _sheet_parts(zf)
+            heads = {}
+            for sheet_name, part in parts.items():
+                try:
+                    heads[sheet_name] = _peek_head(zf, part)
+                except (_NotPeekable, KeyError, ElementTree.ParseError, ValueError):
+                    heads[sheet_name] = None
+        reader = fastexcel.read_excel(str(path))
+        if list(parts) != list(reader.sheet_names):
+            return list(read_workbook(path, display_name).values())
+        out: list[ColumnSheet | RawSheet] = []
+        for sheet_name in reader.sheet_names:
+            head = heads.get(sheet_name)
+            header = None if head is None else find_header(head)
+            sheet = None
+            if header is not None:
+                sheet = _load_columns(path, name, reader, sheet_name, head, header)
+            if sheet is None:
+                # No header among the first rows, or the cheap reading disagreed with
+                # fastexcel's: calamine reads it, and parsing says what is wrong if anything.
+                sheet = _calamine_sheet(path, name, sheet_name)
+            out.append(sheet)
+        return out
+    except FatalInputError:
+        raise
+    except Exception as exc:  # fastexcel's and zipfile's errors carry their reason
+        raise FatalInputError(name, f"regnearket kan ikke læses ({reason(exc)}); {RESAVE}") from exc
+
+
+def _load_columns(
+    path: Path, name: str, reader, sheet_name: str, head: list[list[object]], header: int
+) -> ColumnSheet | None:
+    sheet = reader.load_sheet(sheet_name, header_row=header, skip_rows=0, schema_sample_rows=None)
+    columns: dict[int, pd.Series] = {}
+    header_cells = head[header]
+    batch = sheet.to_arrow()
+    for k, info in enumerate(sheet.selected_columns):
+        j = info.absolute_index
+        expected = header_cells[j] if j < len(header_cells) else None
+        if isinstance(expected, str) and expected:
+            same = info.name == expected or info.name.startswith(f"{expected}_")
+        else:
+            same = expected is not None or info.name.startswith("__UNNAMED__")
+        if not same:
+            return None
+        columns[j] = _series(batch.column(k))
+    height = batch.num_rows
+
+    def numbers(j: int) -> np.ndarray:
+        """Which cells of column j were numbers (or booleans): a second, typed pass."""
+        again = fastexcel.read_excel(str(path)).load_sheet(
+            sheet_name, header_row=header, skip_rows=0, use_columns=[j], dtypes="boolean"
+        )
+        return again.to_arrow().column(0).is_valid().to_numpy(zero_copy_only=False)
+
+    return ColumnSheet(name, sheet_name, head[: header + 1], header + 2, height, columns, numbers)
+
+
+def _calamine_sheet(path: Path, name: str, sheet_name: str) -> RawSheet:
+    workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+    rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    return RawSheet(name, sheet_name, rows)
+
+
+def read_export(path: Path, find_header=None) -> list[RawSheet | ColumnSheet]:
+    """The sheets of one bookings export, whatever its format.
+
+    .xlsx/.xlsm go column-wise through fastexcel when `find_header` is given (see
+    `read_xlsx_columns`); .xls and CSV are read whole, as rows.
+    """
     if path.suffix.lower() == ".csv":
         return [read_csv(path)]
+    if find_header is not None and path.suffix.lower() in (".xlsx", ".xlsm"):
+        return read_xlsx_columns(path, find_header)
     return list(read_workbook(path).values())

@@ -7,7 +7,13 @@ from pathlib import Path
 
 from prefect import task
 
-from kitflow.core.bookings import BookingsOptions, CombinedBookings, ParsedSheet, combine
+from kitflow.core.bookings import (
+    BookingsOptions,
+    CombinedBookings,
+    ParsedSheet,
+    combine,
+    header_finder,
+)
 from kitflow.core.bookings import parse_bookings as parse_sheet
 from kitflow.core.findings import FatalInputError, Finding, Location, Severity
 from kitflow.core.register import Register, parse_register
@@ -20,7 +26,8 @@ EMPTY_SHEET = "arket er tomt; hent eksporten igen, eller fjern filen fra mappen"
 
 def parse_export(path: Path, options: BookingsOptions) -> tuple[list[ParsedSheet], FileRead]:
     """Parse every sheet of one export that holds bookings; a sheet without is said, not lost."""
-    sheets = read_export(path)
+    # Large .xlsx exports are read column-wise through fastexcel, from their header row down.
+    sheets = read_export(path, header_finder(options))
     parsed: list[ParsedSheet] = []
     skipped: list[tuple[str | None, FatalInputError]] = []
     for sheet in sheets:

@@ -13,7 +13,7 @@ import pandas as pd
 from kitflow.core import cells
 from kitflow.core.findings import FatalInputError, Finding, Location, Severity
 from kitflow.core.money import kr_text
-from kitflow.core.sheets import RawSheet, find_header
+from kitflow.core.sheets import ColumnSheet, RawSheet, find_header
 
 # Field -> accepted headers; the first is the name the data contract gives it.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -104,38 +104,82 @@ def _kind(art: pd.Series, amount_ore: np.ndarray) -> np.ndarray:
     return kind
 
 
-def parse_bookings(sheet: RawSheet, options: BookingsOptions | None = None) -> ParsedSheet:
+def header_finder(options: BookingsOptions | None = None):
+    """For a reader: the 0-based header row among a sheet's first rows, or None."""
+    fields = (options or BookingsOptions()).fields()
+
+    def find(rows: Sequence[Sequence[object]]) -> int | None:
+        try:
+            return find_header(RawSheet("", None, rows), fields, REQUIRED, LABELS).row_index
+        except FatalInputError:
+            return None
+
+    return find
+
+
+def _is_total_label(values: pd.Series) -> np.ndarray:
+    if cells.is_text_series(values):
+        return values.str.match(
+            r"(?i)^\s*(i\s*alt|total|totalt|sum|subtotal|hovedtotal)\b"
+        ).to_numpy(dtype=bool, na_value=False)
+    return values.map(lambda v: isinstance(v, str) and _TOTAL_LABEL.match(v) is not None).to_numpy(
+        dtype=bool
+    )
+
+
+def parse_bookings(
+    sheet: RawSheet | ColumnSheet, options: BookingsOptions | None = None
+) -> ParsedSheet:
     """Parse one export sheet into bookings; raises FatalInputError for structural faults."""
     options = options or BookingsOptions()
     fields = options.fields()
     header = find_header(sheet, fields, REQUIRED, LABELS)
     findings: list[Finding] = []
     start = header.row_index + 1
-    rows = sheet.rows[start:]
-    n = len(rows)
-    excel_rows = np.arange(start + 1, start + 1 + n, dtype=np.int64)
     col = header.columns
-    raw = {f: _column(rows, col.get(f), n) for f in FIELDS}
-    first_cell = _column(rows, 0, n)
+    numbers: dict[str, object] = {}
+    if isinstance(sheet, ColumnSheet):
+        if sheet.first_row != start + 1:
+            raise ValueError("the reader's header row is not the one found here")
+        n = sheet.height
+
+        def column(j: int | None) -> pd.Series:
+            if j is None or j not in sheet.columns:
+                return pd.Series([None] * n, dtype=object)
+            return sheet.columns[j]
+
+        raw = {f: column(col.get(f)) for f in FIELDS}
+        first_cell = column(0)
+        blank = np.ones(n, dtype=bool)
+        for series in sheet.columns.values():
+            blank &= cells.blank_mask(series)
+        if sheet.numbers is not None:
+            for f in ("amount", "posting_date"):
+                j = col[f]
+                numbers[f] = lambda j=j: sheet.numbers(j)
+    else:
+        rows = sheet.rows[start:]
+        n = len(rows)
+        raw = {f: _column(rows, col.get(f), n) for f in FIELDS}
+        first_cell = _column(rows, 0, n)
+        blank = np.fromiter((all(cells.is_blank(c) for c in r) for r in rows), dtype=bool, count=n)
+    excel_rows = np.arange(start + 1, start + 1 + n, dtype=np.int64)
 
     def loc(i: int | None = None) -> Location:
         return Location(sheet.file, sheet.sheet, None if i is None else int(excel_rows[i]))
 
-    blank = np.fromiter((all(cells.is_blank(c) for c in r) for r in rows), dtype=bool, count=n)
-    project_blank = raw["project_number"].map(cells.is_blank).to_numpy(dtype=bool)
-    label_cells = pd.concat([first_cell, raw["text"]], axis=1).map(
-        lambda v: isinstance(v, str) and _TOTAL_LABEL.match(v) is not None
-    )
-    is_total = project_blank & label_cells.any(axis=1).to_numpy() & ~blank
+    project_blank = cells.blank_mask(raw["project_number"])
+    labelled = _is_total_label(first_cell) | _is_total_label(raw["text"])
+    is_total = project_blank & labelled & ~blank
     candidate = ~blank & ~is_total
 
-    amounts, amount_errors = cells.amounts_to_ore(raw["amount"])
-    dates, date_errors = cells.dates_to_days(raw["posting_date"])
+    amounts, amount_errors = cells.amounts_to_ore(raw["amount"], numbers.get("amount"))
+    dates, date_errors = cells.dates_to_days(raw["posting_date"], numbers.get("posting_date"))
     projects, project_errors = cells.loebenumre(raw["project_number"])
-    documents = raw["document_number"].map(cells.key_text)
-    lines = raw["line"].map(cells.key_text)
-    arts = raw["art"].map(cells.key_text)
-    texts = raw["text"].map(cells.key_text)
+    documents = pd.Series(cells.key_texts(raw["document_number"]), dtype=object)
+    lines = pd.Series(cells.key_texts(raw["line"]), dtype=object)
+    arts = pd.Series(cells.key_texts(raw["art"]), dtype=object)
+    texts = pd.Series(cells.key_texts(raw["text"]), dtype=object)
 
     bad = np.zeros(n, dtype=bool)
     messages: dict[int, list[str]] = {}
@@ -172,7 +216,7 @@ def parse_bookings(sheet: RawSheet, options: BookingsOptions | None = None) -> P
             "row": excel_rows,
             "posting_date": dates,
             "loebenummer": projects,
-            "project_raw": raw["project_number"].map(cells.key_text).to_numpy(dtype=object),
+            "project_raw": cells.key_texts(raw["project_number"]),
             "amount_ore": amounts,
             "art": arts.to_numpy(dtype=object),
             "kind": _kind(arts, amounts),
@@ -189,9 +233,9 @@ def parse_bookings(sheet: RawSheet, options: BookingsOptions | None = None) -> P
             "sheet": sheet.sheet or "",
             "row": excel_rows[q],
             # As written in the export, since these cells are the ones that did not parse.
-            "posting_date": raw["posting_date"].iloc[q].map(cells.key_text).to_numpy(dtype=object),
-            "project_raw": raw["project_number"].iloc[q].map(cells.key_text).to_numpy(dtype=object),
-            "amount": raw["amount"].iloc[q].map(cells.key_text).to_numpy(dtype=object),
+            "posting_date": cells.key_texts(raw["posting_date"].iloc[q]),
+            "project_raw": cells.key_texts(raw["project_number"].iloc[q]),
+            "amount": cells.key_texts(raw["amount"].iloc[q]),
             "document_number": documents.iloc[q].to_numpy(dtype=object),
             "line": lines.iloc[q].to_numpy(dtype=object),
             "text": texts.iloc[q].to_numpy(dtype=object),

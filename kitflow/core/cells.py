@@ -105,9 +105,115 @@ def _text_to_ore(text: str) -> int:
     return -ore if negative else ore
 
 
-def amounts_to_ore(values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
-    """Vectorised `parse_amount`: øre per position, and {position: message} for bad cells."""
+def is_text_series(values: pd.Series) -> bool:
+    """A column read as text (Arrow-backed or pandas str), not as Python objects."""
+    return values.dtype != object and pd.api.types.is_string_dtype(values.dtype)
+
+
+def blank_mask(values: pd.Series) -> np.ndarray:
+    """`is_blank` per cell, vectorised for typed columns."""
+    if values.dtype == object:
+        return values.map(is_blank).to_numpy(dtype=bool)
+    if is_text_series(values):
+        return (values.isna() | (values.str.strip() == "")).to_numpy(dtype=bool, na_value=True)
+    return values.isna().to_numpy(dtype=bool)
+
+
+def key_texts(values: pd.Series) -> np.ndarray:
+    """`key_text` per cell as an object array, vectorised for typed columns."""
     n = len(values)
+    if is_text_series(values):
+        return values.str.strip().fillna("").to_numpy(dtype=object)
+    if pd.api.types.is_float_dtype(values.dtype):
+        f = values.to_numpy(dtype=np.float64)
+        out = np.full(n, "", dtype=object)
+        nan = np.isnan(f)
+        whole = ~nan & (np.abs(f) < 2.0**62)
+        whole[whole] = f[whole] == np.floor(f[whole])
+        out[whole] = f[whole].astype(np.int64).astype(str).astype(object)
+        rest = np.flatnonzero(~nan & ~whole)
+        out[rest] = [key_text(float(v)) for v in f[rest]]
+        return out
+    return values.astype(object).map(key_text).to_numpy(dtype=object)
+
+
+_NUMBER_TEXT = r"^-?\d+(?:\.\d+)?$"
+
+
+def _numbers_as_floats(
+    texts: pd.Series, numbers: Callable[[], np.ndarray] | None, ambiguous: str
+) -> np.ndarray:
+    """Positions of a mixed column whose text came from a number cell, where that matters.
+
+    Only text that reads differently as a number is looked up (`ambiguous`), since knowing
+    which cells were numbers costs the reader a second pass over the file.
+    """
+    if numbers is None:
+        return np.zeros(len(texts), dtype=bool)
+    maybe = texts.str.fullmatch(ambiguous).to_numpy(dtype=bool, na_value=False)
+    if not maybe.any():
+        return maybe
+    return maybe & numbers()
+
+
+def _texts_to_ore(texts: pd.Series, out: np.ndarray, done: np.ndarray, idx: np.ndarray) -> None:
+    """The common shapes of Danish amount text, vectorised; the rest is left for the scalar
+    parser (so both always agree): 1.234,56 with a leading minus, a trailing minus or (...)."""
+    s = texts.str.replace(r"[ \t\n\r\x0b\x0c\u00a0\u202f']", "", regex=True)
+    s = s.str.replace("\u2212", "-", regex=False)
+    lead = s.str.startswith("-").to_numpy(dtype=bool, na_value=False)
+    trail = s.str.endswith("-").to_numpy(dtype=bool, na_value=False)
+    paren = (s.str.startswith("(") & s.str.endswith(")")).to_numpy(dtype=bool, na_value=False)
+    markers = lead.astype(int) + trail + paren
+    body = s.copy()
+    if lead.any():
+        body[lead] = s[lead].str.slice(1)
+    if trail.any():
+        body[trail] = s[trail].str.slice(0, -1)
+    if paren.any():
+        body[paren] = s[paren].str.slice(1, -1)
+    m = body.str.extract(r"^(\d{1,3}(?:\.\d{3})+|\d{1,15})(?:,(\d{1,2}))?$")
+    dot = body.str.extract(r"^(\d{1,15})\.(\d{1,2})$")
+    danish = m[0].notna().to_numpy() & (markers <= 1)
+    dotted = ~danish & dot[0].notna().to_numpy() & (markers <= 1)
+    for mask, parts in ((danish, m), (dotted, dot)):
+        if not mask.any():
+            continue
+        whole = parts[0][mask].str.replace(".", "", regex=False).astype(np.int64).to_numpy()
+        frac = parts[1][mask].fillna("").str.pad(2, side="right", fillchar="0")
+        ore = whole * 100 + frac.astype(np.int64).to_numpy()
+        negative = (lead | trail | paren)[mask]
+        out[idx[mask]] = np.where(negative, -ore, ore)
+        done[idx[mask]] = True
+
+
+def amounts_to_ore(
+    values: pd.Series, numbers: Callable[[], np.ndarray] | None = None
+) -> tuple[np.ndarray, dict[int, str]]:
+    """Vectorised `parse_amount`: øre per position, and {position: message} for bad cells.
+
+    `numbers`, for a column read as text that mixed numbers and text, tells which cells were
+    numbers: "1.234" is 1.234 kr. as text (Danish thousands) but 1,234 kr. as a number.
+    """
+    n = len(values)
+    if pd.api.types.is_float_dtype(values.dtype):
+        values = values.astype(object).where(values.notna(), None)
+    elif is_text_series(values):
+        out = np.zeros(n, dtype=np.int64)
+        done = np.zeros(n, dtype=bool)
+        as_number = _numbers_as_floats(values, numbers, r"^-?\d+\.\d{3,}$")
+        obj = values.to_numpy(dtype=object, na_value=None)
+        if as_number.any():
+            obj[as_number] = [float(v) for v in obj[as_number]]
+        text = ~as_number & values.notna().to_numpy()
+        _texts_to_ore(values[text].reset_index(drop=True), out, done, np.flatnonzero(text))
+        errors: dict[int, str] = {}
+        for i in np.flatnonzero(~done):
+            try:
+                out[i] = parse_amount(obj[i])
+            except CellError as exc:
+                errors[int(i)] = str(exc)
+        return out, errors
     out = np.zeros(n, dtype=np.int64)
     errors: dict[int, str] = {}
     obj = values.to_numpy(dtype=object)
@@ -123,17 +229,8 @@ def amounts_to_ore(values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
         done[idx[ok]] = True  # the rest go to the scalar parser, which words the error
     is_str = np.fromiter((type(v) is str for v in obj), dtype=bool, count=n)
     if is_str.any():
-        texts = pd.Series(obj[is_str], dtype=object).str.strip()
-        m = texts.str.fullmatch(r"(-?)(\d+)(?:[.,](\d{1,2}))?")
-        fast = m.to_numpy(dtype=bool)
-        if fast.any():
-            parts = texts[fast].str.extract(r"^(-?)(\d+)(?:[.,](\d{1,2}))?$")
-            whole = parts[1].astype(np.int64).to_numpy()
-            frac = parts[2].fillna("").str.ljust(2, "0").astype(np.int64).to_numpy()
-            sign = np.where(parts[0].to_numpy(dtype=object) == "-", -1, 1)
-            idx = np.flatnonzero(is_str)[fast]
-            out[idx] = sign * (whole * 100 + frac)
-            done[idx] = True
+        texts = pd.Series(obj[is_str], dtype="str")
+        _texts_to_ore(texts, out, done, np.flatnonzero(is_str))
     for i in np.flatnonzero(~done):
         try:
             out[i] = parse_amount(obj[i])
@@ -191,11 +288,32 @@ def parse_optional_date(value: object) -> dt.date | None:
     return None if is_blank(value) else parse_date(value)
 
 
-def dates_to_days(values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
-    """Vectorised `parse_date`: datetime64[D] per position, and {position: message}."""
+def dates_to_days(
+    values: pd.Series, numbers: Callable[[], np.ndarray] | None = None
+) -> tuple[np.ndarray, dict[int, str]]:
+    """Vectorised `parse_date`: datetime64[D] per position, and {position: message}.
+
+    `numbers` as for `amounts_to_ore`: "45000" is an Excel serial as a number, not as text.
+    """
     n = len(values)
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     errors: dict[int, str] = {}
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        out = values.to_numpy().astype("datetime64[D]")
+        for i in np.flatnonzero(values.isna().to_numpy()):
+            errors[int(i)] = "dato mangler"
+        return out, errors
+    if is_text_series(values):
+        as_number = _numbers_as_floats(values, numbers, _NUMBER_TEXT)
+        obj = values.to_numpy(dtype=object, na_value=None)
+        if as_number.any():
+            obj[as_number] = [float(v) for v in obj[as_number]]
+        # A date cell in a column that also holds text arrives as "yyyy-mm-dd hh:mm:ss".
+        stamped = values.str.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?")
+        stamped = stamped.to_numpy(dtype=bool, na_value=False) & ~as_number
+        texts = values.str.slice(0, 10).where(stamped, values)
+        values = pd.Series(obj, dtype=object)
+        values[~as_number] = texts[~as_number].to_numpy(dtype=object, na_value=None)
     obj = values.to_numpy(dtype=object)
     done = np.zeros(n, dtype=bool)
     is_date = np.fromiter((isinstance(v, dt.date) for v in obj), dtype=bool, count=n)
@@ -207,7 +325,7 @@ def dates_to_days(values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
         done |= is_date
     is_str = np.fromiter((type(v) is str for v in obj), dtype=bool, count=n)
     if is_str.any():
-        texts = pd.Series(obj[is_str], dtype=object).str.strip()
+        texts = pd.Series(obj[is_str], dtype="str").str.strip()
         idx = np.flatnonzero(is_str)
         for pattern, fmt in (
             (r"\d{2}\.\d{2}\.\d{4}", "%d.%m.%Y"),
@@ -248,9 +366,13 @@ def parse_loebenummer(value: object) -> str:
 
 def loebenumre(values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
     """Vectorised `parse_loebenummer`: normalised numbers (object array) and bad positions."""
-    obj = values.to_numpy(dtype=object)
-    texts = pd.Series(obj, dtype=object).map(lambda v: v.strip() if isinstance(v, str) else v)
-    parts = texts.astype("string").str.extract(_PROJECT.pattern)
+    if is_text_series(values):
+        obj = values.to_numpy(dtype=object, na_value=None)
+        parts = values.str.strip().str.extract(_PROJECT.pattern)
+    else:
+        obj = values.to_numpy(dtype=object)
+        texts = pd.Series(obj, dtype=object).map(lambda v: v.strip() if isinstance(v, str) else v)
+        parts = texts.astype("string").str.extract(_PROJECT.pattern)
     ok = parts[0].notna().to_numpy()
     out = np.empty(len(obj), dtype=object)
     out[ok] = (parts[0][ok].str.upper() + "-" + parts[1][ok]).to_numpy(dtype=object)

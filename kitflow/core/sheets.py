@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
 
 from kitflow.core.cells import is_blank
 from kitflow.core.findings import FatalInputError
@@ -21,6 +24,35 @@ class RawSheet:
     @property
     def where(self) -> str:
         return f"{self.file}:{self.sheet}" if self.sheet else self.file
+
+
+@dataclass(frozen=True)
+class ColumnSheet:
+    """A large sheet read column by column, its header row already found by the reader.
+
+    `head` holds the rows up to and including the header as plain values, so header matching
+    works as for a RawSheet; `columns[j]` is Excel column j + 1 below the header, row i of
+    every column being Excel row `first_row + i`. A column that mixed numbers and text in the
+    file arrives as text; `numbers(j)` then says which of its cells were numbers (the reader
+    reads that only when asked, since it costs a second pass over the file).
+    """
+
+    file: str
+    sheet: str | None
+    head: Sequence[Sequence[object]]
+    first_row: int
+    height: int
+    columns: Mapping[int, pd.Series]
+    numbers: Callable[[int], np.ndarray] | None = field(default=None, compare=False)
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.sheet}" if self.sheet else self.file
+
+    @property
+    def rows(self) -> Sequence[Sequence[object]]:
+        """The rows header matching looks at (the data rows are in `columns`)."""
+        return self.head
 
 
 def normalise_header(value: object) -> str:
