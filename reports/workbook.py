@@ -108,20 +108,24 @@ def _print_setup(ws: Worksheet) -> None:
     ws.page_setup.fitToHeight = 0
 
 
-def _chart(ws: Worksheet, report: Report, row: int) -> None:
-    """Rådighedsbeløb against forbrug (netto) per project, from a small data table it cites."""
-    ws.cell(row=row, column=1, value="Diagramdata: netto pr. projekt, 1.000 kr.").font = BOLD
-    row += 1
-    _header(ws, row, ("Projekt", "Rådighedsbeløb", "Forbrug"))
-    first = row + 1
+def _chart(ws: Worksheet, report: Report, below: int) -> int:
+    """Rådighedsbeløb against forbrug (netto) per project, under the table; returns its last row.
+
+    Its data is a small table of its own in G:I beside the overview (a chart needs one range
+    per series; the overview's Netto rows are every third row), outside the print area.
+    """
+    top = 4
+    ws.cell(row=top - 1, column=7, value="Diagramdata: netto pr. projekt, 1.000 kr.").font = BOLD
+    for col, label in enumerate(("Projekt", "Rådighedsbeløb", "Forbrug"), start=7):
+        cell = ws.cell(row=top, column=col, value=label)
+        cell.font, cell.fill = BOLD, HEADER_FILL
+    row = top
     for account in report.overview:
         netto = overview_table([account]).row("netto").cells
         row += 1
-        ws.cell(row=row, column=1, value=safe_text(account.project.kort_navn)).alignment = WRAP
-        ws.row_dimensions[row].height = _label_height(account.project.kort_navn, 58)
-        for col, cell in ((2, netto[0]), (3, netto[1])):
+        ws.cell(row=row, column=7, value=safe_text(account.project.kort_navn))
+        for col, cell in ((8, netto[0]), (9, netto[1])):
             ws.cell(row=row, column=col, value=_money(cell.ore)).number_format = THOUSANDS
-    last = row
     chart = BarChart()
     chart.type = "bar"  # horizontal bars: the project names are long
     chart.title = "Rådighedsbeløb og forbrug pr. projekt (netto)"
@@ -132,12 +136,14 @@ def _chart(ws: Worksheet, report: Report, row: int) -> None:
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.legend.position = "b"
-    data = Reference(ws, min_col=2, max_col=3, min_row=first - 1, max_row=last)
-    chart.add_data(data, titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
-    chart.height = 4 + 1.2 * len(report.overview)
+    chart.add_data(
+        Reference(ws, min_col=8, max_col=9, min_row=top, max_row=row), titles_from_data=True
+    )
+    chart.set_categories(Reference(ws, min_col=7, min_row=top + 1, max_row=row))
+    chart.height = 4 + 1.2 * len(report.overview)  # cm
     chart.width = 24
-    ws.add_chart(chart, f"A{last + 2}")
+    ws.add_chart(chart, f"A{below + 1}")
+    return below + 1 + int(chart.height / 0.5) + 1  # rows of 15 pt are about 0.53 cm
 
 
 def _oversigt(ws: Worksheet, report: Report) -> None:
@@ -153,11 +159,11 @@ def _oversigt(ws: Worksheet, report: Report) -> None:
     ws.merge_cells("A2:E2")
     ws.row_dimensions[2].height = 45
     row = _write_table(ws, 4, overview_table(report.overview), 58)
-    if report.overview:
-        _chart(ws, report, row + 1)
-    _widths(ws, (58, 16, 16, 16, 14))
+    last = _chart(ws, report, row) if report.overview else row
+    _widths(ws, (58, 16, 16, 16, 14, 4, 40, 16, 16))
     ws.freeze_panes = "A5"
     _print_setup(ws)
+    ws.print_area = f"A1:E{last}"
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
@@ -172,7 +178,7 @@ def _sheet_name(name: str, used: set[str]) -> str:
 
 def _project_sheet(ws: Worksheet, report: Report, account: ProjectAccount) -> None:
     p = account.project
-    ws["A1"] = p.projekt
+    ws["A1"] = safe_text(p.projekt)
     ws["A1"].font = TITLE
     info = (
         ("Bevilling", p.bevilling),

@@ -114,3 +114,30 @@ def test_odd_csv_files(tmp_path, text):
     with pytest.raises(KitflowError) as info:
         parse_export(path, BookingsOptions())
     assert "x.csv" in str(info.value) and "\n" not in str(info.value)
+
+
+# --- what the fuzz found, kept as regular tests ------------------------------------------------
+
+
+def test_bom_file_with_bad_utf8_stops_with_one_line(tmp_path):
+    path = tmp_path / "eksport.csv"
+    path.write_bytes(b"\xef\xbb\xbfDato;L\xf8benummer\n")  # says UTF-8, then Windows-1252
+    with pytest.raises(KitflowError) as info:
+        parse_export(path, BookingsOptions())
+    assert str(info.value).startswith("eksport.csv: filen siger den er UTF-8")
+
+
+def test_broken_xml_in_an_xlsx_is_one_line_without_temp_paths(tmp_path):
+    src = (EXAMPLE / "bookings" / "Projektposteringer 2020.xlsx").read_bytes()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for name in zin.namelist():
+            data = zin.read(name)
+            zout.writestr(name, data[: len(data) // 2] if name == "xl/styles.xml" else data)
+    path = tmp_path / "eksport.xlsx"
+    path.write_bytes(out.getvalue())
+    with pytest.raises(KitflowError) as info:
+        parse_export(path, BookingsOptions())
+    message = str(info.value)
+    assert message.startswith("eksport.xlsx: regnearket kan ikke læses")
+    assert "\n" not in message and str(tmp_path) not in message
