@@ -48,7 +48,8 @@ def _run_name() -> str:
     return f"påmindelser {as_of or dt.date.today().isoformat()}"
 
 
-@flow(name="paamindelser", flow_run_name=_run_name, log_prints=False)
+# An hour is far above a morning's reminders; a hung run is failed rather than left running.
+@flow(name="paamindelser", flow_run_name=_run_name, log_prints=False, timeout_seconds=60 * 60)
 def paamindelser(
     data_dir: str | None = None,
     out_dir: str | None = None,

@@ -83,6 +83,6 @@ def load_register(path: Path) -> tuple[Register, FileRead]:
     return register, FileRead(path.name, sha256(path), path.stat().st_size, ())
 
 
-@task(name="læs register", **IO_TASK)
+@task(name="læs register", task_run_name="læs {path.name}", **IO_TASK)
 def read_register_task(path: Path) -> tuple[Register, FileRead]:
     return load_register(path)

@@ -116,12 +116,17 @@ def write_reminders_csv(folder: Path, rows: Sequence[LedgerRow]) -> Path:
     return target
 
 
-@task(name="læs it-anskaffelser", **IO_TASK)
+@task(name="læs it-anskaffelser", task_run_name="læs {path.name}", **IO_TASK)
 def read_register_task(path: Path) -> tuple[AcquisitionsRegister, list[Finding]]:
     return read_register(path)
 
 
-@task(name="planlæg påmindelser", cache_policy=NO_CACHE)
+@task(
+    name="planlæg påmindelser",
+    task_run_name="planlæg påmindelser {as_of}",
+    cache_policy=NO_CACHE,
+    timeout_seconds=10 * 60,
+)
 def plan_task(
     register: AcquisitionsRegister | None,
     as_of: dt.date,
@@ -131,22 +136,28 @@ def plan_task(
     return plan_reminders(register, as_of, settings, accounts)
 
 
-@task(name="registrér påmindelser", **IO_TASK)
+@task(name="registrér påmindelser", task_run_name="registrér påmindelser", **IO_TASK)
 def record_task(settings: Settings, plan: Plan) -> RecordResult:
     return record(settings, plan)
 
 
 # No Prefect retries: a failed mail stays in the ledger and later runs retry it with backoff.
-@task(name="send påmindelser", cache_policy=NO_CACHE)
+# A hung mail server is cut off after 30 min; the ledger keeps what was not sent for later.
+@task(
+    name="send påmindelser",
+    task_run_name="send påmindelser",
+    cache_policy=NO_CACHE,
+    timeout_seconds=30 * 60,
+)
 def deliver_task(settings: Settings, plan: Plan) -> DeliveryResult:
     return deliver(settings, plan)
 
 
-@task(name="læs påmindelsernes status", **IO_TASK)
+@task(name="læs påmindelsernes status", task_run_name="læs påmindelsernes status", **IO_TASK)
 def ledger_rows_task(settings: Settings, plan: Plan) -> list[LedgerRow]:
     return ledger_rows(settings, plan)
 
 
-@task(name="skriv reminders.csv", **IO_TASK)
+@task(name="skriv reminders.csv", task_run_name="skriv reminders.csv", **IO_TASK)
 def write_reminders_csv_task(folder: Path, rows: Sequence[LedgerRow]) -> Path:
     return write_reminders_csv(folder, rows)
