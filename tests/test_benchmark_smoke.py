@@ -1,0 +1,26 @@
+"""The benchmark at a tiny size: the generator's data runs through every stage and adds up."""
+
+from __future__ import annotations
+
+import json
+
+from benchmarks.generate import generate
+from benchmarks.run import measure
+
+
+def test_benchmark_stages_account_for_every_generated_booking(tmp_path):
+    manifest = generate(tmp_path, rows=300, workers=1)
+    result = measure("kitflow", tmp_path / "xlsx")
+    got = result["conservation"]
+    want = manifest["xlsx"]
+    # The generator's own count of what it wrote, not the program's output, is the reference.
+    assert got["quarantined"] == want["quarantined"] > 0
+    assert got["duplicates"] == want["duplicates"] > 0
+    assert got["read"] == want["bookings_read"]
+    assert got["unmatched"] == want["unmatched"]
+    assert got["internal"] == want["internal"]
+    assert got["matched"] == want["matched"]
+    assert got["read"] == got["duplicates"] + got["matched"] + got["unmatched"] + got["internal"]
+    for stage in ("read", "parse", "combine", "reconcile+rules", "csv", "workbook", "word"):
+        assert result[stage] >= 0
+    assert json.loads((tmp_path / "manifest.json").read_text())["rows_per_file"] == 300
