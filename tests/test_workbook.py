@@ -62,7 +62,8 @@ def sheet_table(ws: Worksheet, first_header: str) -> list[list[str]]:
         for r in ws.iter_rows()
         if isinstance(r[1].value, str) and r[1].value == first_header
     )
-    width = sum(1 for c in ws[start] if c.value is not None)
+    header = ws[start]
+    width = next((i for i, c in enumerate(header) if c.value is None), len(header))  # to a gap
     rows = []
     for row in ws.iter_rows(min_row=start + 1, max_col=width):
         if row[0].value is None:
