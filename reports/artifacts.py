@@ -87,7 +87,8 @@ OVERVIEW_COLUMNS = (
     "Rådighedsbeløb",
     "Forbrug",
     "Afvigelse",
-    "Afvigelse i procent",
+    # B4 says "Afvigelse i procent"; shorter here so the table fits beside the UI's side panel.
+    "Afvigelse i %",
 )
 
 
@@ -135,10 +136,10 @@ def overview_rows(report: Report) -> list[dict[str, str]]:
 def overview_description(report: Report) -> str:
     """The table's caption: what it is, its unit, and how many projects it holds."""
     n = len(report.overview)
+    # The UI's artifact card shows only the first ~35 characters: the essentials go first.
     return (
-        f"Anlægsregnskaber pr. {fmt_date(report.as_of)}: oversigt som i Bilag 4, "
-        f"1.000 kr., løbende priser. {_count(n, 'projekt skal', 'projekter skal')} aflægge "
-        "særskilt anlægsregnskab."
+        f"Oversigt pr. {fmt_date(report.as_of)} som i Bilag 4, 1.000 kr., løbende priser: "
+        f"{_count(n, 'projekt skal', 'projekter skal')} aflægge særskilt anlægsregnskab."
     )
 
 
@@ -174,12 +175,14 @@ def summary_markdown(
         ]
 
     lines += ["## Projekter", ""]
-    rows = [
-        ("Forfaldne i år", str(len(due)), _names(due) or "–"),
-        ("Over fristen", str(len(overdue)), _names(overdue) or "–"),
-        ("Mangler afvigelsesforklaring", str(len(missing)), _names(missing) or "–"),
-    ]
-    lines += [_table(("", "Antal", "Projekter"), rows, right=(1,)), ""]
+    # A list, not a table: long project names wrap instead of pushing the page sideways.
+    for label, accounts in (
+        ("Forfaldne i år", due),
+        ("Over fristen", overdue),
+        ("Mangler afvigelsesforklaring", missing),
+    ):
+        lines.append(f"- **{label} ({len(accounts)}):** {_names(accounts) or 'ingen'}")
+    lines.append("")
 
     lines += ["## Posteringer", ""]
     rows = [
@@ -323,7 +326,7 @@ def changes_markdown(
     problem: str | None = None,
 ) -> str:
     """What changed since the previous run on this data folder, in Danish."""
-    lines = [f"# Ændringer siden sidste kørsel – pr. {fmt_date(report.as_of)}", ""]
+    lines = [f"# Ændringer siden forrige kørsel – pr. {fmt_date(report.as_of)}", ""]
     if problem:
         lines += [f"⚠️ {md(problem)}", ""]
     if changes.first_run:
@@ -350,9 +353,10 @@ def changes_markdown(
             if b.altered:
                 note = "fjernet eller rettet" if b.count < 0 else "rettet (samme antal)"
             rows.append((name, f"{b.count:+d}", fmt_kr(b.amount_ore), note))
-        lines += [
-            _table(("Projekt", "Posteringer", "Beløb (kr.)", "Bemærkning"), rows, right=(1, 2))
-        ]
+        header = ("Projekt", "Posteringer", "Beløb (kr.)", "Bemærkning")
+        if not any(r[3] for r in rows):
+            header, rows = header[:3], [r[:3] for r in rows]
+        lines += [_table(header, rows, right=(1, 2))]
     else:
         lines += ["Ingen nye posteringer."]
     lines.append("")
@@ -443,5 +447,5 @@ def reports_markdown(
 def progress_description(done: int, total: int, name: str | None) -> str:
     """The progress artifact's caption while the exports are read."""
     if name is None:
-        return f"Læser {total} posteringsfiler …"
-    return f"Læst {done} af {total} posteringsfiler (senest {name})"
+        return f"0 af {total} posteringsfiler læst"
+    return f"{done} af {total} posteringsfiler læst (senest {name})"

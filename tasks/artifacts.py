@@ -113,22 +113,22 @@ def publish_artifacts(
         if p.is_file() and not p.name.startswith(".")
     ]
     ids = {
+        render.KEY_RESUME: create_markdown_artifact(
+            markdown=render.summary_markdown(report, reminders, send=send, output=str(folder)),
+            key=render.KEY_RESUME,
+            description=f"Resumé pr. {report.as_of:%d.%m.%Y}",
+        ),
         render.KEY_OVERSIGT: create_table_artifact(
             table=render.overview_rows(report),
             key=render.KEY_OVERSIGT,
             description=render.overview_description(report),
-        ),
-        render.KEY_RESUME: create_markdown_artifact(
-            markdown=render.summary_markdown(report, reminders, send=send, output=str(folder)),
-            key=render.KEY_RESUME,
-            description=f"Resumé af afstemningen pr. {report.as_of:%d.%m.%Y}",
         ),
         render.KEY_AENDRINGER: create_markdown_artifact(
             markdown=render.changes_markdown(
                 changes, report, data_dir=str(data_dir), problem=problem
             ),
             key=render.KEY_AENDRINGER,
-            description=f"Ændringer siden forrige kørsel, pr. {report.as_of:%d.%m.%Y}",
+            description="Ændringer siden forrige kørsel",
         ),
         render.KEY_RAPPORTER: create_markdown_artifact(
             markdown=render.reports_markdown(
