@@ -26,7 +26,8 @@ def _run_name() -> str:
     return f"rapportmail {as_of or f'{today.isoformat()} (nyeste)'}"
 
 
-@flow(name="rapportmail", flow_run_name=_run_name, log_prints=False)
+# A hung run (a mail server that never answers) is failed after an hour, not left running.
+@flow(name="rapportmail", flow_run_name=_run_name, log_prints=False, timeout_seconds=60 * 60)
 def rapportmail(
     as_of: dt.date | None = None,
     out_dir: str | None = None,

@@ -190,7 +190,8 @@ def queue_report_task(settings: Settings, folder: Path) -> tuple[list[Key], int,
 
 
 # No Prefect retries: a failed mail stays in the ledger and a later run retries it (backoff).
-@task(name="send rapportmail", cache_policy=NO_CACHE)
+# A hung mail server is cut off after 30 min; the ledger keeps what was not sent.
+@task(name="send rapportmail", cache_policy=NO_CACHE, timeout_seconds=30 * 60)
 def deliver_report_task(settings: Settings, keys: Sequence[Key]) -> DeliveryResult:
     return deliver_report(settings, keys)
 
