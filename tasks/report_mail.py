@@ -35,9 +35,9 @@ DUE_CSV = "due.csv"
 _DATED = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _run_first(as_of: dt.date | None) -> str:
+def _run_first(as_of: dt.date | None, when: str = "først") -> str:
     day = f" --as-of {as_of.isoformat()}" if as_of else ""
-    return f"kør `kitflow run{day}` først"
+    return f"kør `kitflow run{day}` {when}"
 
 
 def find_report_folder(out_root: Path, as_of: dt.date | None, today: dt.date) -> Path:
@@ -66,9 +66,8 @@ def find_report_folder(out_root: Path, as_of: dt.date | None, today: dt.date) ->
         folder = dated[-1]
     missing = [name for name in (*REPORT_FILES, DUE_CSV) if not (folder / name).is_file()]
     if missing:
-        raise FatalInputError(
-            str(folder), f"{', '.join(missing)} mangler i mappen; {_run_first(as_of)} igen"
-        )
+        again = _run_first(dt.date.fromisoformat(folder.name), "igen")
+        raise FatalInputError(str(folder), f"{', '.join(missing)} mangler i mappen; {again}")
     return folder
 
 

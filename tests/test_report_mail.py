@@ -19,7 +19,7 @@ from kitflow.core.findings import FatalInputError
 from kitflow.mail import ReportSummary, SmtpCertificateError, SmtpTransport, build_report_mail
 from kitflow.outbox import CANCELLED, FAILED, SENT
 from tasks.publish import write_reports
-from tasks.report_mail import deliver_report, queue_report, report_rows
+from tasks.report_mail import deliver_report, find_report_folder, queue_report, report_rows
 from tests.test_bilag import example_report
 
 AS_OF = dt.date(2020, 12, 31)
@@ -307,4 +307,21 @@ def test_danish_file_names_survive_and_large_files_become_links(tmp_path, smtp):
     assert (
         "- anlaegsregnskab.docx: https://intra.kk.dk/kitflow/2020-12-31/anlaegsregnskab.docx"
         in (text)
+    )
+
+
+def test_without_an_as_of_date_the_newest_folder_up_to_today_is_mailed(tmp_path, out_root):
+    shutil.copytree(out_root / "2020-12-31", out_root / "2021-01-04")
+    (out_root / ".2021-01-11.new-x").mkdir()  # a run still writing: not a report folder
+    (out_root / "2021-01-11").mkdir()  # a later day than "today"
+    assert find_report_folder(out_root, None, dt.date(2021, 1, 8)).name == "2021-01-04"
+    assert find_report_folder(out_root, None, dt.date(2021, 1, 4)).name == "2021-01-04"
+    with pytest.raises(FatalInputError, match="ingen mappe med rapporter her eller fra før"):
+        find_report_folder(out_root, None, dt.date(2020, 12, 30))
+    (out_root / "2021-01-04" / "anlaegsregnskab.docx").unlink()
+    with pytest.raises(FatalInputError) as incomplete:
+        find_report_folder(out_root, dt.date(2021, 1, 4), dt.date(2021, 1, 8))
+    assert str(incomplete.value) == (
+        f"{out_root / '2021-01-04'}: anlaegsregnskab.docx mangler i mappen; "
+        "kør `kitflow run --as-of 2021-01-04` igen"
     )
