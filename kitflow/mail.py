@@ -277,6 +277,13 @@ class SmtpTransport:
                 conn.starttls(context=context)
                 conn.ehlo()
             if s.username:
+                if s.security == "none":
+                    log.warning(
+                        "Logger ind på %s:%s uden kryptering (smtp.security = none): "
+                        "kodeordet sendes i klartekst",
+                        s.host,
+                        s.port,
+                    )
                 conn.login(s.username, self._password or "")
         except ssl.SSLCertVerificationError as exc:
             conn.close()
