@@ -61,12 +61,12 @@ class Stack:
             args, env=self.env, cwd=self.tmp, capture_output=True, text=True, timeout=timeout
         )
 
-    def stop(self, name: str) -> None:
+    def stop(self, name: str, grace: float = 20) -> None:
         proc = self.procs.pop(name)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
@@ -106,6 +106,19 @@ def stack(tmp_path, database) -> Iterator[Stack]:
         PREFECT_UI_ENABLED="false",
         PREFECT_WORKER_QUERY_SECONDS="2",
         PREFECT_LOGGING_LEVEL="INFO",
+        # Background services this test does not use: they only compete for the two cores.
+        **{
+            f"PREFECT_SERVER_SERVICES_{name}_ENABLED": "false"
+            for name in (
+                "CANCELLATION_CLEANUP",
+                "FOREMAN",
+                "LATE_RUNS",
+                "PAUSE_EXPIRATIONS",
+                "REPOSSESSOR",
+                "CLEANUP_RECONCILER",
+                "TRIGGERS",
+            )
+        },
         # The deployed runs work in the checkout; their state (reminder ledger, outbox) not.
         KITFLOW_STATE_DIR=str(tmp_path / "state"),
     )
@@ -114,7 +127,8 @@ def stack(tmp_path, database) -> Iterator[Stack]:
         yield s
     finally:
         for name in list(s.procs):
-            s.stop(name)
+            # The server's database is dropped next: it need not shut down tidily.
+            s.stop(name, grace=5 if name == "server" else 20)
 
 
 def wait_healthy(stack: Stack, seconds: float = 120) -> None:

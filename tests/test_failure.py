@@ -67,6 +67,7 @@ def test_fatal_input_fails_the_run_with_its_reason_and_mails_koncern_it(
     from prefect import get_client
 
     from flows.nightly import afstemning
+    from kitflow.core.findings import FatalInputError
 
     controller, inbox = smtp
     config = write_config(
@@ -89,7 +90,14 @@ def test_fatal_input_fails_the_run_with_its_reason_and_mails_koncern_it(
         run = client.read_flow_run(state.state_details.flow_run_id)
     assert run.name == "afstemning 2020-12-31"
     assert run.state.type.value == "FAILED"
-    assert run.state.message == "register.xlsx: filen findes ikke"
+    # Just the reason (the FatalInputError's one line), not Prefect's "Flow run encountered an
+    # exception: FatalInputError: ..." wrapping.
+    reason = run.state.message
+    assert reason.startswith("register.xlsx: filen findes ikke")
+    assert "\n" not in reason and "FatalInputError" not in reason
+    with pytest.raises(FatalInputError) as raised:
+        state.result()
+    assert str(raised.value) == reason
 
     assert len(inbox.messages) == 1
     rcpt, msg = inbox.messages[0]
@@ -97,7 +105,7 @@ def test_fatal_input_fails_the_run_with_its_reason_and_mails_koncern_it(
     assert "afstemning 2020-12-31" in msg["Subject"]
     assert "register.xlsx: filen findes ikke" in msg["Subject"]
     body = msg.get_body(("plain",)).get_content()
-    assert "register.xlsx: filen findes ikke" in body
+    assert reason in body
     assert str(run.id) in body  # the link to the run in the UI
     assert not (tmp_path / "out" / "2020-12-31").exists()
 
@@ -140,7 +148,7 @@ def test_cli_shows_one_line_and_the_mail_lands_in_the_outbox_without_smtp(
     assert result.returncode == 2, result.stderr
     assert "kitflow: register.xlsx: filen findes ikke" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-    assert "Finished in state Failed('register.xlsx: filen findes ikke')" in result.stderr
+    assert "Finished in state Failed('register.xlsx: filen findes ikke" in result.stderr
 
     mails = list((tmp_path / "state" / "outbox").glob("*.eml"))
     assert len(mails) == 1
