@@ -180,10 +180,19 @@ def test_server_worker_deployment_run_and_artifacts(stack, tmp_path):
         )
     stack.start("worker", str(BIN / "prefect"), "worker", "start", "--pool", POOL)
 
+    # A pool that does not exist gets the command that creates it (run alongside the real one).
+    no_pool = subprocess.Popen(
+        [str(BIN / "kitflow"), "deploy", "--pool", "findes-ikke"],
+        env=stack.env, cwd=stack.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     deployed = stack.run(str(BIN / "kitflow"), "deploy", "--pool", POOL)
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr + stack.logs()
     assert "afstemning/kitflow: '0 2 * * *' Europe/Copenhagen; næste kørsler:" in deployed.stdout
     assert f"prefect worker start --pool {POOL}" in deployed.stdout
+    _, err = no_pool.communicate(timeout=120)
+    assert no_pool.returncode == 1, err
+    assert "prefect work-pool create findes-ikke --type process" in err
+    assert "Traceback" not in err
 
     out = tmp_path / "out"
     with temporary_settings({PREFECT_API_URL: stack.api_url}):
