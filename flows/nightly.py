@@ -15,6 +15,7 @@ from flows.failure import fail_with_reason, mail_koncern_it
 from flows.reminders import paamindelser
 from kitflow.core.bookings import BookingsOptions
 from kitflow.core.obligations import AccountDue
+from kitflow.lock import one_run_per_data_folder
 from kitflow.readers import booking_files
 from reports.model import Report
 from tasks.artifacts import publish_artifacts_task, start_progress, update_progress
@@ -73,6 +74,7 @@ TIMEOUT_SECONDS = 2 * 60 * 60
     on_crashed=[mail_koncern_it],
 )
 @fail_with_reason  # bad input fails the run with its one-line reason (flows/failure.py)
+@one_run_per_data_folder  # one run at a time per data folder (kitflow/lock.py)
 def afstemning(
     as_of: dt.date | None = None,
     data_dir: str | None = None,
