@@ -236,6 +236,9 @@ def main() -> None:
     # The municipality's machines send nothing home: Prefect's telemetry heartbeat also races
     # the temporary server's SQLite database and fills the console with "database is locked".
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # The temporary server gets 20 s by default; on a busy two-core machine it was seen to
+    # need more, and an unattended night must not fail on that.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     try:
         app()
     except KitflowError as exc:  # raised outside a command, e.g. while loading settings
