@@ -21,7 +21,7 @@ from reports.model import Report
 from tasks.artifacts import publish_artifacts_task, start_progress, update_progress
 from tasks.ingest import combine_exports, read_export_task, read_register_task
 from tasks.publish import write_reports_task
-from tasks.reconcile import reconcile_task
+from tasks.reconcile import reconcile_task, report_options
 
 
 def today(settings: Settings) -> dt.date:
@@ -114,10 +114,7 @@ def afstemning(
         register,
         bookings,
         [register_file, *(info for _parsed, info in results)],
-        threshold_kr=settings.separate_account_threshold,
-        explanation_pct=settings.explanation_threshold_pct,
-        explanation_amount_kr=settings.explanation_threshold_amount,
-        max_quarantined=settings.max_quarantined_rows,
+        **report_options(settings),
     )
     with tempfile.TemporaryDirectory(prefix="kitflow-reminders-") as scratch:
         extra: list[Path] = []

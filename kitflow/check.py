@@ -118,7 +118,7 @@ def check_data(data: Path, settings: Settings, as_of: dt.date) -> CheckResult:
     from kitflow.core.obligations import plan_reminders
     from kitflow.readers import booking_files
     from tasks.ingest import load_register, parse_export
-    from tasks.reconcile import make_report
+    from tasks.reconcile import make_report, report_options
     from tasks.reminders import read_register as read_acquisitions
 
     result = CheckResult()
@@ -165,10 +165,7 @@ def check_data(data: Path, settings: Settings, as_of: dt.date) -> CheckResult:
                     register,
                     combined,
                     [files_register, *(info for _p, info in parsed)],
-                    threshold_kr=settings.separate_account_threshold,
-                    explanation_pct=settings.explanation_threshold_pct,
-                    explanation_amount_kr=settings.explanation_threshold_amount,
-                    max_quarantined=settings.max_quarantined_rows,
+                    **report_options(settings),
                 ),
             )
         already = {(line.where, line.message) for line in result.lines}

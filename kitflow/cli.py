@@ -15,6 +15,15 @@ from kitflow.core.findings import KitflowError
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
 
+# The options several commands share, spelt once.
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="A settings TOML file.")]
+DataOption = Annotated[Path | None, typer.Option("--data", help="The data folder.")]
+OutOption = Annotated[Path | None, typer.Option("--out", help="The output folder.")]
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="YYYY-MM-DD; default today in Copenhagen.")
+]
+
+
 @app.callback()
 def _root() -> None:
     """kitflow: Koncern IT's capital-project accounts and IT-acquisition reminders."""
@@ -31,13 +40,11 @@ def _as_of(value: str | None) -> dt.date | None:
 
 @app.command()
 def run(
-    data: Annotated[Path | None, typer.Option("--data", help="The data folder.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="The output folder.")] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD; default today in Copenhagen.")
-    ] = None,
+    data: DataOption = None,
+    out: OutOption = None,
+    as_of: AsOfOption = None,
     no_send: Annotated[bool, typer.Option("--no-send", help="Plan mail, send none.")] = False,
-    config: Annotated[Path | None, typer.Option("--config", help="A settings TOML file.")] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Run the nightly flow once, as a real Prefect flow run."""
     date = _as_of(as_of)
@@ -70,11 +77,9 @@ def run(
 
 @app.command()
 def check(
-    data: Annotated[Path | None, typer.Option("--data", help="The data folder.")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="A settings TOML file.")] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD; default today in Copenhagen.")
-    ] = None,
+    data: DataOption = None,
+    config: ConfigOption = None,
+    as_of: AsOfOption = None,
 ) -> None:
     """Check a data folder as a run would read it; write nothing; exit 2 if a run would stop."""
     from kitflow.check import check_data, load_check_settings
@@ -94,13 +99,13 @@ def check(
 
 @app.command("mail-reports")
 def mail_reports(
-    out: Annotated[Path | None, typer.Option("--out", help="The output folder.")] = None,
+    out: OutOption = None,
     as_of: Annotated[
         str | None,
         typer.Option("--as-of", help="YYYY-MM-DD; default today's reports, else the newest."),
     ] = None,
     no_send: Annotated[bool, typer.Option("--no-send", help="Queue the mail, send none.")] = False,
-    config: Annotated[Path | None, typer.Option("--config", help="A settings TOML file.")] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Mail a run's anlaegsregnskab.xlsx and .docx to the report recipients (flow rapportmail)."""
     date = _as_of(as_of)
@@ -174,7 +179,7 @@ def _use_config(config: Path | None):
 
 @app.command()
 def serve(
-    config: Annotated[Path | None, typer.Option("--config", help="A settings TOML file.")] = None,
+    config: ConfigOption = None,
     limit: Annotated[
         int | None, typer.Option("--limit", help="At most this many runs at a time.")
     ] = None,
@@ -203,7 +208,7 @@ def deploy(
         typer.Option("--source", help="The repository checkout workers run from (default: this)."),
     ] = None,
     queue: Annotated[str | None, typer.Option("--queue", help="A work queue in the pool.")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="A settings TOML file.")] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Create or update the three deployments in a process work pool, for `prefect worker`."""
     from prefect.exceptions import ObjectNotFound

@@ -5,15 +5,27 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from prefect import task
 
+from config.settings import Settings
 from kitflow.core.bookings import CombinedBookings
 from kitflow.core.findings import FatalInputError
 from kitflow.core.reconcile import reconcile
 from kitflow.core.register import Register
 from reports.model import FileRead, Report, build_report
 from tasks.common import CPU_TASK
+
+
+def report_options(settings: Settings) -> dict[str, Any]:
+    """make_report's thresholds from the settings, so the run and `kitflow check` judge alike."""
+    return {
+        "threshold_kr": settings.separate_account_threshold,
+        "explanation_pct": settings.explanation_threshold_pct,
+        "explanation_amount_kr": settings.explanation_threshold_amount,
+        "max_quarantined": settings.max_quarantined_rows,
+    }
 
 
 def make_report(
@@ -33,7 +45,8 @@ def make_report(
         raise FatalInputError(
             f"{first['file']}",
             f"{len(bookings.quarantined)} posteringsrækker kunne ikke læses (grænsen er "
-            f"{max_quarantined}); den første er række {first['row']}: {first['reason']}",
+            f"{max_quarantined}); den første er række {first['row']}: {first['reason']}. Ret "
+            "cellerne i eksporten (kitflow check viser dem alle), eller hæv max_quarantined_rows",
         )
     result = reconcile(bookings.bookings, bookings.duplicates, register)
     return build_report(

@@ -6,10 +6,8 @@ from __future__ import annotations
 import email
 import os
 import shutil
-import socket
 import subprocess
 import sys
-from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
 
@@ -17,31 +15,14 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.conftest import EXAMPLE_DATA
+from tests.mailserver import Recorder, free_port
 
 pytestmark = pytest.mark.flow
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message with its envelope recipients."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        msg = email.message_from_bytes(envelope.content, policy=default_policy)
-        self.messages.append((list(envelope.rcpt_tos), msg))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp():
-    inbox = Inbox()
+    inbox = Recorder()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield controller, inbox
