@@ -29,6 +29,9 @@ class AfstemningSchedule(FlowSchedule):
     """Reconciliation and reports, nightly, after the finance system's exports have landed."""
 
     cron: str = "0 2 * * *"
+    # At 02:00 the reminders are planned and recorded, not sent: the 07:00 weekday run sends
+    # them (C6 from this run's hand-over), so people get them at the start of the working day.
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"send": False})
 
 
 class PaamindelserSchedule(FlowSchedule):

@@ -47,7 +47,7 @@ FLOWS = (
         "afstemning",
         "flows/nightly.py:afstemning",
         "Natlig afstemning: læser eksporterne og registret, afstemmer, skriver anlægsregnskab "
-        "og bilag og sender påmindelser.",
+        "og bilag og planlægger påmindelserne (de sendes kl. 7).",
     ),
     FlowEntry(
         "paamindelser",

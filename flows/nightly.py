@@ -22,6 +22,7 @@ from tasks.artifacts import publish_artifacts_task, start_progress, update_progr
 from tasks.ingest import combine_exports, read_export_task, read_register_task
 from tasks.publish import write_reports_task
 from tasks.reconcile import reconcile_task, report_options
+from tasks.reminders import save_accounts
 
 
 def today(settings: Settings) -> dt.date:
@@ -119,6 +120,8 @@ def afstemning(
     with tempfile.TemporaryDirectory(prefix="kitflow-reminders-") as scratch:
         extra: list[Path] = []
         reminders = None
+        # The morning reminders run (its own schedule) takes C6's accounts from here.
+        save_accounts(settings.state_dir, data, as_of, accounts_due(report))
         if (data / "acquisitions.xlsx").is_file():
             reminders = paamindelser(
                 data_dir=str(data),

@@ -17,6 +17,7 @@ from kitflow.outbox import FAILED, SENT, pending_rows
 from tasks.reminders import (
     deliver_task,
     ledger_rows_task,
+    load_accounts,
     plan_task,
     read_register_task,
     record_task,
@@ -63,13 +64,18 @@ def paamindelser(
     `data_dir` holds acquisitions.xlsx (default: the setting); reminders.csv is written into
     `out_dir` itself (default: `<output_dir>/<as-of>`). With `send` off the reminders are
     planned and recorded but none is sent. `accounts` are the capital accounts for C6; None
-    leaves C6 out of this run (its pending reminders wait for a run that has them).
+    takes them from the latest nightly run on the same data folder (tasks/reminders.py
+    load_accounts), and without one C6 is left out (its reminders wait for a run that has them).
     """
     logger = get_run_logger()
     settings = load_settings(Path(config_file) if config_file else None, data_dir=data_dir)
     as_of = as_of or dt.datetime.now(ZoneInfo(settings.timezone)).date()
     folder = Path(out_dir) if out_dir else Path(settings.output_dir) / as_of.isoformat()
 
+    if accounts is None:
+        # Run on its own (the 07:00 schedule): C6 comes from the latest nightly run's hand-over.
+        handed_over, accounts, said = load_accounts(settings.state_dir, Path(settings.data_dir))
+        (logger.info if handed_over else logger.warning)("%s", said)
     register, findings = read_register_task(Path(settings.data_dir) / "acquisitions.xlsx")
     plan = plan_task(register, as_of, settings.reminders, accounts)
     for finding in [*findings, *plan.findings]:

@@ -166,3 +166,18 @@ def publish(out_root: Path, as_of: dt.date, write: Callable[[Path], None]) -> Pa
         staging.rename(target)
         shutil.rmtree(aside, ignore_errors=True)
     return target
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a small state file whole or not at all: a killed run leaves the previous one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -244,7 +244,10 @@ def _reminders_text(reminders: Mapping[str, object] | None, send: bool) -> str:
     )
     notes = []
     if not send:
-        notes.append("Kørt uden afsendelse (--no-send): intet er sendt.")
+        notes.append(
+            "Planlagt uden afsendelse (send slået fra): de sendes af næste kørsel, der sender "
+            "– efter planen påmindelseskørslen kl. 7 på hverdage."
+        )
     if reminders.get("delivery_error"):
         notes.append(
             f"Afsendelsen stoppede: {md(reminders['delivery_error'])}. "

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from uuid import UUID
@@ -20,6 +18,7 @@ from prefect.artifacts import (
 )
 
 from kitflow.core.changes import RunSnapshot, carry_items, diff
+from kitflow.publish import write_text_atomic
 from reports import artifacts as render
 from reports.model import Report
 from tasks.common import IO_TASK
@@ -68,17 +67,7 @@ def load_snapshot(path: Path) -> tuple[RunSnapshot | None, str | None]:
 
 def save_snapshot(path: Path, snapshot: RunSnapshot) -> None:
     """Write the snapshot whole or not at all: a killed run leaves the previous one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".snapshot-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(snapshot.to_json())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, snapshot.to_json())
 
 
 def read_overdue_items(

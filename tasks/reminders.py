@@ -16,9 +16,12 @@ from config.reminder_settings import ReminderSettings
 from config.settings import Settings
 from kitflow.core.acquisitions import AcquisitionsRegister, read_acquisitions
 from kitflow.core.findings import Finding
+from kitflow.core.handover import accounts_from_json, accounts_to_json
 from kitflow.core.obligations import AccountDue, Plan, plan_reminders
+from kitflow.lock import folder_key
 from kitflow.mail import open_transport
 from kitflow.outbox import DeliveryResult, LedgerRow, Outbox, RecordResult, reminder_keys
+from kitflow.publish import write_text_atomic
 from kitflow.readers import read_workbook
 from reports.format import safe_text
 from tasks.common import IO_TASK
@@ -161,3 +164,39 @@ def ledger_rows_task(settings: Settings, plan: Plan) -> list[LedgerRow]:
 @task(name="skriv reminders.csv", task_run_name="skriv reminders.csv", **IO_TASK)
 def write_reminders_csv_task(folder: Path, rows: Sequence[LedgerRow]) -> Path:
     return write_reminders_csv(folder, rows)
+
+
+def handover_path(state_dir: Path, data_dir: Path) -> Path:
+    """Where the nightly run leaves C6's accounts for the morning reminders, per data folder."""
+    return Path(state_dir) / "afstemning" / f"c6-{folder_key(data_dir)[:12]}.json"
+
+
+def save_accounts(
+    state_dir: Path, data_dir: Path, as_of: dt.date, accounts: Sequence[AccountDue]
+) -> Path:
+    """Leave the nightly run's accounts due for the reminders run that has no report of its own."""
+    path = handover_path(state_dir, data_dir)
+    write_text_atomic(path, accounts_to_json(as_of, accounts))
+    return path
+
+
+def load_accounts(state_dir: Path, data_dir: Path) -> tuple[dt.date | None, list[AccountDue], str]:
+    """The latest nightly run's accounts due (its as-of, the accounts) and a line saying so.
+
+    No file, or one that cannot be read, gives no accounts and a line saying why: C6 is then
+    left out of this run and its pending reminders wait for a run that has them.
+    """
+    path = handover_path(state_dir, data_dir)
+    if not path.is_file():
+        said = f"C6 er ikke med: ingen afstemning har kørt på {data_dir} endnu ({path} findes ikke)"
+        return None, [], said
+    try:
+        as_of, accounts = accounts_from_json(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        said = f"C6 er ikke med: {path} kan ikke læses ({exc}); den skrives ved næste afstemning"
+        return None, [], said
+    return (
+        as_of,
+        accounts,
+        f"C6: {len(accounts)} anlægsregnskaber fra afstemningen {as_of:%d.%m.%Y}",
+    )

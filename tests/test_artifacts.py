@@ -140,7 +140,7 @@ def test_summary_without_reminders_or_sending(report):
     closed = render.summary_markdown(report, {"open_day": False}, send=True, output="/o")
     assert "ikke en arbejdsdag" in closed
     dry = {"open_day": True, "planned": 2, "sent": 0, "failed": 0, "pending": 2}
-    assert "--no-send" in render.summary_markdown(report, dry, send=False, output="/o")
+    assert "uden afsendelse" in render.summary_markdown(report, dry, send=False, output="/o")
 
 
 def test_hostile_project_name_cannot_break_tables_or_inject_html(report):
