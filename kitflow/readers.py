@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import python_calamine
 
+from kitflow.core.cells import is_text_series
 from kitflow.core.findings import FatalInputError
 from kitflow.core.sheets import ColumnSheet, RawSheet
 
@@ -340,13 +341,26 @@ def _load_columns(
             return None
         columns[j] = _series(batch.column(k))
     height = batch.num_rows
+    text_columns = [j for j, s in columns.items() if is_text_series(s)]
+    found: dict[int, np.ndarray] = {}
 
     def numbers(j: int) -> np.ndarray:
-        """Which cells of column j were numbers (or booleans): a second, typed pass."""
-        again = fastexcel.read_excel(str(path)).load_sheet(
-            sheet_name, header_row=header, skip_rows=0, use_columns=[j], dtypes="boolean"
-        )
-        return again.to_arrow().column(0).is_valid().to_numpy(zero_copy_only=False)
+        """Which cells of column j were numbers (or booleans): a second, typed pass.
+
+        The pass parses the whole sheet whatever columns it returns, so it answers for every
+        text column at once and the answers are kept.
+        """
+        if j not in found:
+            wanted = sorted(set(text_columns) | {j})
+            again = fastexcel.read_excel(str(path)).load_sheet(
+                sheet_name, header_row=header, skip_rows=0, use_columns=wanted, dtypes="boolean"
+            )
+            typed = again.to_arrow()
+            for k, info in enumerate(again.selected_columns):
+                found[info.absolute_index] = (
+                    typed.column(k).is_valid().to_numpy(zero_copy_only=False)
+                )
+        return found[j]
 
     return ColumnSheet(name, sheet_name, head[: header + 1], header + 2, height, columns, numbers)
 

@@ -15,6 +15,8 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 class CellError(ValueError):
@@ -150,41 +152,64 @@ def _numbers_as_floats(
     """
     if numbers is None:
         return np.zeros(len(texts), dtype=bool)
-    maybe = texts.str.fullmatch(ambiguous).to_numpy(dtype=bool, na_value=False)
+    # Number cells read as text are ASCII, which is all RE2's \d matches.
+    matched = pc.match_substring_regex(arrow_text(texts), ambiguous)
+    maybe = pc.fill_null(matched, False).to_numpy(zero_copy_only=False)
     if not maybe.any():
         return maybe
     return maybe & numbers()
 
 
+# The common shapes of Danish amount text, for Arrow's regular expressions (RE2, whose \d and
+# \s are ASCII only, so whatever they match the scalar parser reads the same way): an optional
+# leading minus, "(", the number, ")", trailing minus; at most one sign marker is allowed here.
+_AMOUNT_BLANKS = r"[ \t\n\r\x0b\x0c\x{00a0}\x{202f}']"
+_AMOUNT_SHAPES = (
+    # 1.234.567,89 or 1234567,89 (Danish thousands point, decimal comma); at most 15 digits
+    r"^(?P<lead>-?)(?P<open>\(?)(?P<whole>\d{1,3}(?:\.\d{3}){1,4}|\d{1,15})"
+    r"(?:,(?P<frac>\d{1,2}))?(?P<close>\)?)(?P<trail>-?)$",
+    # 1234.5 (a dot decimal with one or two digits)
+    r"^(?P<lead>-?)(?P<open>\(?)(?P<whole>\d{1,15})\.(?P<frac>\d{1,2})(?P<close>\)?)(?P<trail>-?)$",
+)
+
+
+def arrow_text(texts: pd.Series) -> pa.Array:
+    """A text column as an Arrow string array (zero-copy for Arrow-backed pandas text)."""
+    if texts.dtype == object:
+        return pa.array(texts.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+    array = pa.array(texts)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _flag(array: pa.Array, value: str) -> np.ndarray:
+    return pc.equal(array, value).to_numpy(zero_copy_only=False)
+
+
 def _texts_to_ore(texts: pd.Series, out: np.ndarray, done: np.ndarray, idx: np.ndarray) -> None:
-    """The common shapes of Danish amount text, vectorised; the rest is left for the scalar
-    parser (so both always agree): 1.234,56 with a leading minus, a trailing minus or (...)."""
-    s = texts.str.replace(r"[ \t\n\r\x0b\x0c\u00a0\u202f']", "", regex=True)
-    s = s.str.replace("\u2212", "-", regex=False)
-    lead = s.str.startswith("-").to_numpy(dtype=bool, na_value=False)
-    trail = s.str.endswith("-").to_numpy(dtype=bool, na_value=False)
-    paren = (s.str.startswith("(") & s.str.endswith(")")).to_numpy(dtype=bool, na_value=False)
-    markers = lead.astype(int) + trail + paren
-    body = s.copy()
-    if lead.any():
-        body[lead] = s[lead].str.slice(1)
-    if trail.any():
-        body[trail] = s[trail].str.slice(0, -1)
-    if paren.any():
-        body[paren] = s[paren].str.slice(1, -1)
-    m = body.str.extract(r"^(\d{1,3}(?:\.\d{3})+|\d{1,15})(?:,(\d{1,2}))?$")
-    dot = body.str.extract(r"^(\d{1,15})\.(\d{1,2})$")
-    danish = m[0].notna().to_numpy() & (markers <= 1)
-    dotted = ~danish & dot[0].notna().to_numpy() & (markers <= 1)
-    for mask, parts in ((danish, m), (dotted, dot)):
-        if not mask.any():
+    """The common shapes of Danish amount text, vectorised in Arrow; the rest is left for the
+    scalar parser (so both always agree): 1.234,56 with a leading minus, a trailing minus or
+    (...)."""
+    if len(texts) == 0:
+        return
+    s = pc.replace_substring_regex(arrow_text(texts), _AMOUNT_BLANKS, "")
+    s = pc.replace_substring(s, "\u2212", "-")
+    for pattern in _AMOUNT_SHAPES:
+        parts = pc.extract_regex(s, pattern)
+        sel = np.flatnonzero(parts.is_valid().to_numpy(zero_copy_only=False))
+        if sel.size == 0:
             continue
-        whole = parts[0][mask].str.replace(".", "", regex=False).astype(np.int64).to_numpy()
-        frac = parts[1][mask].fillna("").str.pad(2, side="right", fillchar="0")
-        ore = whole * 100 + frac.astype(np.int64).to_numpy()
-        negative = (lead | trail | paren)[mask]
-        out[idx[mask]] = np.where(negative, -ore, ore)
-        done[idx[mask]] = True
+        parts = parts.take(pa.array(sel))
+        lead, opened, whole, frac, closed, trail = (parts.field(k) for k in range(6))
+        lead, trail = _flag(lead, "-"), _flag(trail, "-")
+        opened, closed = _flag(opened, "("), _flag(closed, ")")
+        paren = opened & closed
+        ok = (opened == closed) & (lead.astype(int) + trail + paren <= 1)
+        whole = pc.cast(pc.replace_substring(whole, ".", ""), pa.int64()).to_numpy()
+        frac = pc.cast(pc.utf8_rpad(frac, 2, "0"), pa.int64()).to_numpy()
+        ore = whole * 100 + frac
+        ore = np.where(lead | trail | paren, -ore, ore)
+        out[idx[sel[ok]]] = ore[ok]
+        done[idx[sel[ok]]] = True
 
 
 def amounts_to_ore(
@@ -288,6 +313,36 @@ def parse_optional_date(value: object) -> dt.date | None:
     return None if is_blank(value) else parse_date(value)
 
 
+# The common shapes of date text for Arrow's RE2 (ASCII \d and \s, so whatever matches reads
+# the same in `parse_date`): dd.mm.yyyy, and yyyy-mm-dd with or without the time of day that
+# a date cell gets in a column that also holds text ("yyyy-mm-dd hh:mm:ss").
+_DATE_SHAPES = (
+    r"^\s*(?P<d>\d{2})\.(?P<m>\d{2})\.(?P<y>\d{4})\s*$",
+    r"^\s*(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
+    r"(?: (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?)?\s*$",
+)
+_EXCEL_EPOCH_D = np.datetime64("1899-12-30", "D")
+
+
+def _text_dates(texts: pa.Array, out: np.ndarray, todo: np.ndarray) -> np.ndarray:
+    """Parse the common date shapes among `texts` where `todo`; returns where it did."""
+    done = np.zeros(len(texts), dtype=bool)
+    for pattern in _DATE_SHAPES:
+        parts = pc.extract_regex(texts, pattern)
+        sel = np.flatnonzero(parts.is_valid().to_numpy(zero_copy_only=False) & todo & ~done)
+        if sel.size == 0:
+            continue
+        parts = parts.take(pa.array(sel))
+        y, m, d = (pc.cast(parts.field(k), pa.int64()).to_numpy() for k in ("y", "m", "d"))
+        months = ((y - 1970) * 12 + (m - 1)).astype("datetime64[M]")
+        days = months.astype("datetime64[D]") + (d - 1)
+        # A day that does not exist (31.02) goes to the scalar parser, which says so.
+        ok = (y >= 1) & (m >= 1) & (m <= 12) & (d >= 1) & (days.astype("datetime64[M]") == months)
+        out[sel[ok]] = days[ok]
+        done[sel[ok]] = True
+    return done
+
+
 def dates_to_days(
     values: pd.Series, numbers: Callable[[], np.ndarray] | None = None
 ) -> tuple[np.ndarray, dict[int, str]]:
@@ -303,44 +358,39 @@ def dates_to_days(
         for i in np.flatnonzero(values.isna().to_numpy()):
             errors[int(i)] = "dato mangler"
         return out, errors
-    if is_text_series(values):
-        as_number = _numbers_as_floats(values, numbers, _NUMBER_TEXT)
-        obj = values.to_numpy(dtype=object, na_value=None)
-        if as_number.any():
-            obj[as_number] = [float(v) for v in obj[as_number]]
-        # A date cell in a column that also holds text arrives as "yyyy-mm-dd hh:mm:ss".
-        stamped = values.str.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?")
-        stamped = stamped.to_numpy(dtype=bool, na_value=False) & ~as_number
-        texts = values.str.slice(0, 10).where(stamped, values)
-        values = pd.Series(obj, dtype=object)
-        values[~as_number] = texts[~as_number].to_numpy(dtype=object, na_value=None)
-    obj = values.to_numpy(dtype=object)
     done = np.zeros(n, dtype=bool)
-    is_date = np.fromiter((isinstance(v, dt.date) for v in obj), dtype=bool, count=n)
-    if is_date.any():
-        out[is_date] = np.array(
-            [v.date() if isinstance(v, dt.datetime) else v for v in obj[is_date]],
-            dtype="datetime64[D]",
-        )
-        done |= is_date
-    is_str = np.fromiter((type(v) is str for v in obj), dtype=bool, count=n)
-    if is_str.any():
-        texts = pd.Series(obj[is_str], dtype="str").str.strip()
-        idx = np.flatnonzero(is_str)
-        for pattern, fmt in (
-            (r"\d{2}\.\d{2}\.\d{4}", "%d.%m.%Y"),
-            (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"),
-        ):
-            mask = texts.str.fullmatch(pattern).to_numpy(dtype=bool)
-            if mask.any():
-                parsed = pd.to_datetime(texts[mask], format=fmt, errors="coerce")
-                good = parsed.notna().to_numpy()
-                sel = idx[mask][good]
-                out[sel] = parsed[good].to_numpy().astype("datetime64[D]")
-                done[sel] = True
-    for i in np.flatnonzero(~done):
+    if is_text_series(values):
+        texts = arrow_text(values)
+        as_number = _numbers_as_floats(values, numbers, _NUMBER_TEXT)
+        if as_number.any():
+            # Number cells: Excel serials, whole and within Excel's calendar.
+            idx = np.flatnonzero(as_number)
+            serial = pc.cast(texts.take(pa.array(idx)), pa.float64()).to_numpy()
+            ok = (serial == np.floor(serial)) & (serial >= 1) & (serial <= 2958465)
+            out[idx[ok]] = _EXCEL_EPOCH_D + serial[ok].astype(np.int64)
+            done[idx[ok]] = True
+        done |= _text_dates(texts, out, ~as_number)
+        rest = np.flatnonzero(~done)
+        obj = values.iloc[rest].to_numpy(dtype=object, na_value=None)
+        obj = [float(v) if as_number[i] else v for i, v in zip(rest, obj, strict=True)]
+    else:
+        all_obj = values.to_numpy(dtype=object)
+        is_date = np.fromiter((isinstance(v, dt.date) for v in all_obj), dtype=bool, count=n)
+        if is_date.any():
+            out[is_date] = np.array(
+                [v.date() if isinstance(v, dt.datetime) else v for v in all_obj[is_date]],
+                dtype="datetime64[D]",
+            )
+            done |= is_date
+        is_str = np.fromiter((type(v) is str for v in all_obj), dtype=bool, count=n)
+        if is_str.any():
+            texts = pa.array([v if s else None for v, s in zip(all_obj, is_str, strict=True)])
+            done |= _text_dates(texts, out, is_str)
+        rest = np.flatnonzero(~done)
+        obj = all_obj[rest]
+    for i, value in zip(rest, obj, strict=True):
         try:
-            out[i] = np.datetime64(parse_date(obj[i]), "D")
+            out[i] = np.datetime64(parse_date(value), "D")
         except CellError as exc:
             errors[int(i)] = str(exc)
     return out, errors
@@ -364,18 +414,31 @@ def parse_loebenummer(value: object) -> str:
     return f"{m.group(1).upper()}-{m.group(2)}"
 
 
+# `_PROJECT` for Arrow's RE2 around unstripped text; RE2's \s and \d are ASCII, a subset of
+# Python's, so what this matches `parse_loebenummer` reads the same (the rest goes to it).
+_PROJECT_RE2 = (
+    r"^\s*(?P<letters>[A-Za-z]{2})\s*-?\s*(?P<digits>\d{10})(?:\s*[-./]\s*[0-9A-Za-z]+)*\s*$"
+)
+
+
 def loebenumre(values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
     """Vectorised `parse_loebenummer`: normalised numbers (object array) and bad positions."""
     if is_text_series(values):
         obj = values.to_numpy(dtype=object, na_value=None)
-        parts = values.str.strip().str.extract(_PROJECT.pattern)
+        texts = arrow_text(values)
     else:
         obj = values.to_numpy(dtype=object)
-        texts = pd.Series(obj, dtype=object).map(lambda v: v.strip() if isinstance(v, str) else v)
-        parts = texts.astype("string").str.extract(_PROJECT.pattern)
-    ok = parts[0].notna().to_numpy()
+        # Only text cells can be project numbers; the rest go to the scalar parser for words.
+        only_text = [v if type(v) is str else None for v in obj]
+        texts = pa.array(only_text, type=pa.large_string())
+    parts = pc.extract_regex(texts, _PROJECT_RE2)
+    ok = parts.is_valid().to_numpy(zero_copy_only=False)
     out = np.empty(len(obj), dtype=object)
-    out[ok] = (parts[0][ok].str.upper() + "-" + parts[1][ok]).to_numpy(dtype=object)
+    if ok.any():
+        parts = parts.filter(pa.array(ok))
+        letters, digits = pc.ascii_upper(parts.field(0)), parts.field(1)
+        joined = pc.binary_join_element_wise(letters, digits, pa.scalar("-", digits.type))
+        out[ok] = joined.to_numpy(zero_copy_only=False)
     errors: dict[int, str] = {}
     for i in np.flatnonzero(~ok):
         try:
