@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from kitflow.core import cells
 from kitflow.core.findings import FatalInputError, Finding, Location, Severity
@@ -117,11 +118,23 @@ def header_finder(options: BookingsOptions | None = None):
     return find
 
 
+# A superset of `_TOTAL_LABEL` in Arrow's RE2 (which has no Unicode \b): only the few cells it
+# finds are checked with Python's pattern. The odd letters are those Python's case-insensitive
+# matching also takes for i and s.
+_TOTAL_PREFILTER = (
+    r"(?i)^[^0-9A-Za-z]*"
+    r"([i\x{0130}\x{0131}][^0-9A-Za-z]*alt|total|[s\x{017f}]u(m|btotal)|hovedtotal)"
+)
+
+
 def _is_total_label(values: pd.Series) -> np.ndarray:
     if cells.is_text_series(values):
-        return values.str.match(
-            r"(?i)^\s*(i\s*alt|total|totalt|sum|subtotal|hovedtotal)\b"
-        ).to_numpy(dtype=bool, na_value=False)
+        texts = cells.arrow_text(values)
+        maybe = pc.fill_null(pc.match_substring_regex(texts, _TOTAL_PREFILTER), False)
+        out = maybe.to_numpy(zero_copy_only=False).copy()
+        for i in np.flatnonzero(out):
+            out[i] = _TOTAL_LABEL.match(values.iloc[i]) is not None
+        return out
     return values.map(lambda v: isinstance(v, str) and _TOTAL_LABEL.match(v) is not None).to_numpy(
         dtype=bool
     )
@@ -379,6 +392,23 @@ class CombinedBookings:
 
 
 _CONTENT = ("posting_date", "loebenummer", "amount_ore", "art", "text")
+_IDENTITY = ["document_number", *_CONTENT]
+
+
+def _identities(everything: pd.DataFrame) -> np.ndarray:
+    """A number per booking that is equal exactly where the identity (without occurrence) is:
+    document number and line where there is a line, else document number and content."""
+    n = len(everything)
+    has_line = (everything["line"] != "").to_numpy()
+    identity = np.zeros(n, dtype=np.int64)
+    offset = 0
+    for rows, columns in ((has_line, ["document_number", "line"]), (~has_line, _IDENTITY)):
+        if rows.any():
+            part = everything.loc[rows, columns]
+            ids = part.groupby(columns, sort=False, dropna=False).ngroup().to_numpy()
+            identity[rows] = offset + ids
+            offset += int(ids.max()) + 1
+    return identity
 
 
 def combine(parsed: Sequence[ParsedSheet]) -> CombinedBookings:
@@ -391,22 +421,8 @@ def combine(parsed: Sequence[ParsedSheet]) -> CombinedBookings:
     content differs is a finding, since one of the exports is then wrong.
     """
     findings: list[Finding] = [f for p in parsed for f in p.findings]
-    frames = []
-    for order, p in enumerate(parsed):
-        b = p.bookings
-        if b.empty:
-            continue
-        b = b.copy()
-        has_line = (b["line"] != "").to_numpy()
-        content = b["posting_date"].astype(str)
-        for c in _CONTENT[1:]:
-            content = content + "\x1f" + b[c].astype(str)
-        key = b["document_number"] + "\x1e" + np.where(has_line, "L" + b["line"], "C" + content)
-        b["_key"] = key
-        b["_key"] = key + "\x1e" + b.groupby("_key").cumcount().astype(str)
-        b["_content"] = content
-        b["_order"] = order
-        frames.append(b)
+    frames = [p.bookings.assign(_order=order) for order, p in enumerate(parsed)]
+    frames = [f for f in frames if not f.empty]
     if not frames:
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in BOOKING_COLUMNS})
         empty["amount_ore"] = empty["amount_ore"].astype(np.int64)
@@ -418,15 +434,25 @@ def combine(parsed: Sequence[ParsedSheet]) -> CombinedBookings:
             tuple(findings),
         )
     everything = pd.concat(frames, ignore_index=True)
-    dup_mask = everything.duplicated("_key", keep="first").to_numpy()
+    # Grouped on the typed columns rather than joined into key strings: the same partition,
+    # without building a million strings.
+    position = np.arange(len(everything))
+    keys = pd.DataFrame({"order": everything["_order"].to_numpy(), "id": _identities(everything)})
+    keys["occurrence"] = keys.groupby(["order", "id"], sort=False).cumcount()
+    keys["position"] = position
+    first = keys.groupby(["id", "occurrence"], sort=False)["position"].transform("min").to_numpy()
+    dup_mask = first != position
+    everything = everything.drop(columns=["_order"])
     kept = everything[~dup_mask]
     dups = everything[dup_mask]
     if len(dups):
-        first = kept.set_index("_key")[["file", "sheet", "row", "_content"]]
-        first.columns = [f"{c}_first" for c in first.columns]
-        joined = dups.merge(first, left_on="_key", right_index=True, how="left")
-        for (file, sheet), group in joined.groupby(["file", "sheet"], sort=False):
-            other = ", ".join(sorted(set(group["file_first"])))
+        of = first[dup_mask]
+        origin = everything.iloc[of]
+        file_first = origin["file"].to_numpy()
+        for (file, sheet), group in pd.DataFrame(
+            {"file": dups["file"].to_numpy(), "sheet": dups["sheet"].to_numpy(), "f": file_first}
+        ).groupby(["file", "sheet"], sort=False):
+            other = ", ".join(sorted(set(group["f"])))
             findings.append(
                 Finding(
                     Severity.INFO,
@@ -435,23 +461,25 @@ def combine(parsed: Sequence[ParsedSheet]) -> CombinedBookings:
                     code="booking.duplicate",
                 )
             )
-        differing = joined[joined["_content"] != joined["_content_first"]]
-        for r in differing.itertuples():
+        differs = np.zeros(len(dups), dtype=bool)
+        for c in _CONTENT:
+            differs |= dups[c].to_numpy() != origin[c].to_numpy()
+        for k in np.flatnonzero(differs):
+            r, o = dups.iloc[k], origin.iloc[k]
             findings.append(
                 Finding(
                     Severity.WARNING,
-                    Location(r.file, r.sheet or None, int(r.row)),
-                    f"bilag {r.document_number} linje {r.line} står også i "
-                    f"{r.file_first}:{r.sheet_first}!{r.row_first} med andet indhold; "
+                    Location(r["file"], r["sheet"] or None, int(r["row"])),
+                    f"bilag {r['document_number']} linje {r['line']} står også i "
+                    f"{o['file']}:{o['sheet']}!{o['row']} med andet indhold; "
                     "den første er talt med – kontrollér hvilken eksport der er rigtig",
                     code="booking.duplicate_differs",
                 )
             )
-    drop = ["_key", "_content", "_order"]
     return CombinedBookings(
-        bookings=kept.drop(columns=drop).reset_index(drop=True),
+        bookings=kept.reset_index(drop=True),
         quarantined=_concat([p.quarantined for p in parsed]),
-        duplicates=dups.drop(columns=drop).reset_index(drop=True),
+        duplicates=dups.reset_index(drop=True),
         controls=tuple(p.control for p in parsed),
         findings=tuple(findings),
     )
