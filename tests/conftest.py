@@ -31,3 +31,18 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _work_in_a_scratch_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Relative defaults (out/, state/) land in a scratch folder, never in the checkout.
+
+    Without this, a test that runs the CLI with the default state folder left failure mails
+    and ledger files in the repository's own state/.
+    """
+    previous = Path.cwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    try:
+        yield
+    finally:
+        os.chdir(previous)
