@@ -25,6 +25,9 @@ from kitflow.core.findings import FatalInputError
 from kitflow.core.sheets import ColumnSheet, RawSheet
 
 BOOKING_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+# Exports read at once: one per core on the two-core server (fastexcel and Arrow work outside
+# the GIL); each in flight holds one file's columns, so more would cost memory, not time.
+READ_WORKERS = 2
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
