@@ -3,12 +3,14 @@ parse every cell exactly, quarantine what does not parse, and check the control 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from kitflow.core import cells
@@ -86,10 +88,31 @@ class BookingsOptions:
         return {f: names + tuple(self.extra_aliases.get(f, ())) for f, names in FIELDS.items()}
 
 
-def _column(rows: Sequence[Sequence[object]], j: int | None, n: int) -> pd.Series:
-    if j is None:
+def _columns(rows: Sequence[Sequence[object]]) -> Sequence[Sequence[object]]:
+    """The rows transposed: column j holds `r[j]`, or None where a row is shorter."""
+    if not rows:
+        return []
+    widths = set(map(len, rows))
+    if len(widths) == 1 and (width := widths.pop()) > 0:
+        # Rows of one width (a CSV file): numpy transposes them without a Python loop.
+        grid = np.empty((len(rows), width), dtype=object)
+        grid[:] = rows
+        return list(grid.T)
+    return list(itertools.zip_longest(*rows))
+
+
+def _column(columns: Sequence[Sequence[object]], j: int | None, n: int) -> pd.Series:
+    if j is None or j >= len(columns):
         return pd.Series([None] * n, dtype=object)
-    return pd.Series([r[j] if j < len(r) else None for r in rows], dtype=object)
+    return pd.Series(columns[j], dtype=object)
+
+
+def _blank_row(row: Sequence[object]) -> bool:
+    """all(is_blank) for a row; for a row of text (a CSV line) one join says the same."""
+    try:
+        return not "".join(row).strip()  # type: ignore[arg-type]
+    except TypeError:
+        return all(cells.is_blank(c) for c in row)
 
 
 def _kind(art: pd.Series, amount_ore: np.ndarray) -> np.ndarray:
@@ -135,6 +158,10 @@ def _is_total_label(values: pd.Series) -> np.ndarray:
         for i in np.flatnonzero(out):
             out[i] = _TOTAL_LABEL.match(values.iloc[i]) is not None
         return out
+    obj = values.to_numpy(dtype=object)
+    if all(type(v) is str or v is None for v in obj):  # a CSV column: all text
+        texts = pa.array(obj, type=pa.large_string(), from_pandas=True)
+        return _is_total_label(pd.Series(pd.arrays.ArrowStringArray(texts)))
     return values.map(lambda v: isinstance(v, str) and _TOTAL_LABEL.match(v) is not None).to_numpy(
         dtype=bool
     )
@@ -173,9 +200,11 @@ def parse_bookings(
     else:
         rows = sheet.rows[start:]
         n = len(rows)
-        raw = {f: _column(rows, col.get(f), n) for f in FIELDS}
-        first_cell = _column(rows, 0, n)
-        blank = np.fromiter((all(cells.is_blank(c) for c in r) for r in rows), dtype=bool, count=n)
+        columns = _columns(rows)
+        raw = {f: _column(columns, col.get(f), n) for f in FIELDS}
+        first_cell = _column(columns, 0, n)
+        del columns
+        blank = np.fromiter((_blank_row(r) for r in rows), dtype=bool, count=n)
     excel_rows = np.arange(start + 1, start + 1 + n, dtype=np.int64)
 
     def loc(i: int | None = None) -> Location:

@@ -115,7 +115,13 @@ def is_text_series(values: pd.Series) -> bool:
 def blank_mask(values: pd.Series) -> np.ndarray:
     """`is_blank` per cell, vectorised for typed columns."""
     if values.dtype == object:
-        return values.map(is_blank).to_numpy(dtype=bool)
+        # Text cells inline (CSV columns are all text): the same test as is_blank, per cell.
+        obj = values.to_numpy(dtype=object)
+        return np.fromiter(
+            (not v.strip() if type(v) is str else is_blank(v) for v in obj),
+            dtype=bool,
+            count=len(obj),
+        )
     if is_text_series(values):
         return (values.isna() | (values.str.strip() == "")).to_numpy(dtype=bool, na_value=True)
     return values.isna().to_numpy(dtype=bool)
@@ -136,7 +142,11 @@ def key_texts(values: pd.Series) -> np.ndarray:
         rest = np.flatnonzero(~nan & ~whole)
         out[rest] = [key_text(float(v)) for v in f[rest]]
         return out
-    return values.astype(object).map(key_text).to_numpy(dtype=object)
+    # key_text of a text cell is the text stripped (a blank one strips to ""), inlined here.
+    obj = values.to_numpy(dtype=object)
+    out = np.empty(n, dtype=object)
+    out[:] = [v.strip() if type(v) is str else key_text(v) for v in obj]
+    return out
 
 
 _NUMBER_TEXT = r"^-?\d+(?:\.\d+)?$"
