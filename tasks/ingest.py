@@ -65,7 +65,14 @@ def parse_export(path: Path, options: BookingsOptions) -> tuple[list[ParsedSheet
     return parsed, info
 
 
-@task(name="læs eksport", task_run_name="læs {path.name}", **IO_TASK)
+# No task timeout: the flow runs this in worker threads (two exports at a time), where Prefect
+# cannot interrupt a blocked read and says so in a warning on every run; a hung file share is
+# caught by the flow's own timeout. Retries for a failed read stay.
+@task(
+    name="læs eksport",
+    task_run_name="læs {path.name}",
+    **{**IO_TASK, "timeout_seconds": None},
+)
 def read_export_task(path: Path, options: BookingsOptions) -> tuple[list[ParsedSheet], FileRead]:
     """One export file; retried, since a file share can fail for a moment."""
     return parse_export(path, options)
