@@ -46,8 +46,22 @@ def _short(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+# No single booking comes near 10 mia. kr. (the municipality's whole budget is about 60), and
+# the bound keeps a million bookings' sum inside int64 (10^6 x 10^12 øre < 9.2 x 10^18), so a
+# sum can never wrap around silently. A cell beyond it is quarantined like any bad cell.
+MAX_ABS_ORE = 10**12
+_MAX_WHOLE_DIGITS = 10  # kroner digits of text the vectorised path takes; longer goes scalar
+
+
 def parse_amount(value: object) -> int:
     """An amount cell (number or Danish text) as integer øre; raises CellError otherwise."""
+    ore = _parse_amount(value)
+    if abs(ore) > MAX_ABS_ORE:
+        raise CellError(f'beløb "{_short(value)}" er over 10 mia. kr.; tjek cellen i eksporten')
+    return ore
+
+
+def _parse_amount(value: object) -> int:
     if is_blank(value):
         raise CellError("beløb mangler")
     if isinstance(value, bool):
@@ -214,7 +228,11 @@ def _texts_to_ore(texts: pd.Series, out: np.ndarray, done: np.ndarray, idx: np.n
         opened, closed = _flag(opened, "("), _flag(closed, ")")
         paren = opened & closed
         ok = (opened == closed) & (lead.astype(int) + trail + paren <= 1)
-        whole = pc.cast(pc.replace_substring(whole, ".", ""), pa.int64()).to_numpy()
+        whole = pc.replace_substring(whole, ".", "")
+        # Too many digits for int64 arithmetic: the scalar parser says what is wrong.
+        short = pc.less_equal(pc.utf8_length(whole), _MAX_WHOLE_DIGITS)
+        ok &= short.to_numpy(zero_copy_only=False)
+        whole = pc.cast(pc.if_else(short, whole, "0"), pa.int64()).to_numpy()
         frac = pc.cast(pc.utf8_rpad(frac, 2, "0"), pa.int64()).to_numpy()
         ore = whole * 100 + frac
         ore = np.where(lead | trail | paren, -ore, ore)
@@ -259,6 +277,7 @@ def amounts_to_ore(
         scaled = floats * 100
         rounded = np.round(scaled)
         ok = np.isfinite(scaled) & (np.abs(scaled - rounded) <= _FLOAT_NOISE)
+        ok &= np.abs(rounded) <= MAX_ABS_ORE  # beyond it the scalar parser words the error
         idx = np.flatnonzero(is_float)
         out[idx[ok]] = rounded[ok].astype(np.int64)
         done[idx[ok]] = True  # the rest go to the scalar parser, which words the error
