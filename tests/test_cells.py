@@ -110,7 +110,7 @@ def test_malformed_project_numbers(cell):
 )
 def test_an_absurd_amount_is_a_bad_cell_never_a_wrapped_sum(cell):
     # int64 arithmetic would wrap 10^17 kr. around silently; the bound makes it a finding.
-    with pytest.raises(CellError, match="over 10 mia. kr."):
+    with pytest.raises(CellError, match=r"over 10 mia\. kr\."):
         parse_amount(cell)
     ore, errors = amounts_to_ore(pd.Series([cell, "1,00"], dtype=object))
     assert ore[1] == 100 and "over 10 mia. kr." in errors[0]
