@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
 from kitflow.core.findings import KitflowError
+
+T = TypeVar("T")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
@@ -38,6 +41,19 @@ def _as_of(value: str | None) -> dt.date | None:
         raise typer.BadParameter(f"{value!r} er ikke en dato på formen ÅÅÅÅ-MM-DD") from None
 
 
+def _text(path: Path | None) -> str | None:
+    return None if path is None else str(path)
+
+
+def _run_flow(flow_fn: Callable[..., T], **parameters: object) -> T:
+    """Run a flow once; bad input ends the command with its one line and exit code."""
+    try:
+        return flow_fn(**parameters)
+    except KitflowError as exc:
+        typer.echo(f"kitflow: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
 @app.command()
 def run(
     data: DataOption = None,
@@ -50,17 +66,14 @@ def run(
     date = _as_of(as_of)
     from flows.nightly import afstemning
 
-    try:
-        summary = afstemning(
-            as_of=date,
-            data_dir=None if data is None else str(data),
-            out_dir=None if out is None else str(out),
-            send=not no_send,
-            config_file=None if config is None else str(config),
-        )
-    except KitflowError as exc:
-        typer.echo(f"kitflow: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
+    summary = _run_flow(
+        afstemning,
+        as_of=date,
+        data_dir=_text(data),
+        out_dir=_text(out),
+        send=not no_send,
+        config_file=_text(config),
+    )
     typer.echo(f"Rapporterne er skrevet til {summary['output']}")
     typer.echo(
         f"{summary['bookings_read']} posteringer læst ({summary['duplicates']} dubletter talt "
@@ -111,16 +124,9 @@ def mail_reports(
     date = _as_of(as_of)
     from flows.report_mail import rapportmail
 
-    try:
-        r = rapportmail(
-            as_of=date,
-            out_dir=None if out is None else str(out),
-            send=not no_send,
-            config_file=None if config is None else str(config),
-        )
-    except KitflowError as exc:
-        typer.echo(f"kitflow: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
+    r = _run_flow(
+        rapportmail, as_of=date, out_dir=_text(out), send=not no_send, config_file=_text(config)
+    )
     typer.echo(
         f"Rapportmail {r['as_of']} ({r['folder']}): {r['recipients']} modtagere, {r['sent']} "
         f"sendt nu, {r['pending']} venter, {r['failed']} fejlet"
