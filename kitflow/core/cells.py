@@ -240,6 +240,19 @@ def _texts_to_ore(texts: pd.Series, out: np.ndarray, done: np.ndarray, idx: np.n
         done[idx[sel[ok]]] = True
 
 
+def _scalar_rest(
+    parse: Callable[[object], object], obj: np.ndarray, out: np.ndarray, todo: np.ndarray
+) -> dict[int, str]:
+    """The cells a vectorised path left, through the scalar parser: its value, or its message."""
+    errors: dict[int, str] = {}
+    for i in todo:
+        try:
+            out[i] = parse(obj[i])
+        except CellError as exc:
+            errors[int(i)] = str(exc)
+    return errors
+
+
 def amounts_to_ore(
     values: pd.Series, numbers: Callable[[], np.ndarray] | None = None
 ) -> tuple[np.ndarray, dict[int, str]]:
@@ -260,15 +273,8 @@ def amounts_to_ore(
             obj[as_number] = [float(v) for v in obj[as_number]]
         text = ~as_number & values.notna().to_numpy()
         _texts_to_ore(values[text].reset_index(drop=True), out, done, np.flatnonzero(text))
-        errors: dict[int, str] = {}
-        for i in np.flatnonzero(~done):
-            try:
-                out[i] = parse_amount(obj[i])
-            except CellError as exc:
-                errors[int(i)] = str(exc)
-        return out, errors
+        return out, _scalar_rest(parse_amount, obj, out, np.flatnonzero(~done))
     out = np.zeros(n, dtype=np.int64)
-    errors: dict[int, str] = {}
     obj = values.to_numpy(dtype=object)
     done = np.zeros(n, dtype=bool)
     is_float = np.fromiter((type(v) is float for v in obj), dtype=bool, count=n)
@@ -285,12 +291,7 @@ def amounts_to_ore(
     if is_str.any():
         texts = pd.Series(obj[is_str], dtype="str")
         _texts_to_ore(texts, out, done, np.flatnonzero(is_str))
-    for i in np.flatnonzero(~done):
-        try:
-            out[i] = parse_amount(obj[i])
-        except CellError as exc:
-            errors[int(i)] = str(exc)
-    return out, errors
+    return out, _scalar_rest(parse_amount, obj, out, np.flatnonzero(~done))
 
 
 # --- dates ---------------------------------------------------------------------------------
@@ -468,13 +469,7 @@ def loebenumre(values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
         letters, digits = pc.ascii_upper(parts.field(0)), parts.field(1)
         joined = pc.binary_join_element_wise(letters, digits, pa.scalar("-", digits.type))
         out[ok] = joined.to_numpy(zero_copy_only=False)
-    errors: dict[int, str] = {}
-    for i in np.flatnonzero(~ok):
-        try:
-            out[i] = parse_loebenummer(obj[i])
-        except CellError as exc:
-            errors[int(i)] = str(exc)
-    return out, errors
+    return out, _scalar_rest(parse_loebenummer, obj, out, np.flatnonzero(~ok))
 
 
 # --- plain text keys -----------------------------------------------------------------------
