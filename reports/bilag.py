@@ -144,10 +144,48 @@ def safe_filename(name: str) -> str:
     return text[:80].rstrip("-_") or "projekt"
 
 
-def render_bilag(context: dict[str, Any], path: Path, template: Path = TEMPLATE) -> None:
+class _CompiledOnce(jinja2.Environment):
+    """A Jinja environment that compiles each template source once.
+
+    docxtpl compiles the document's whole XML for every render; a run renders the bilag and
+    one document per project from the same template, and compiling took most of the time.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(undefined=jinja2.StrictUndefined, autoescape=True)
+        self.compiled: dict[str, jinja2.Template] = {}
+        self.patched: dict[str, str] = {}  # docxtpl's XML clean-up, per source, for _Template
+
+    def from_string(self, source, globals=None, template_class=None):
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        if source not in self.compiled:
+            self.compiled[source] = super().from_string(source)
+        return self.compiled[source]
+
+
+class _Template(DocxTemplate):
+    """docxtpl's template, whose clean-up of the XML (regexes only) is done once per source."""
+
+    def __init__(self, path: Path, env: _CompiledOnce) -> None:
+        super().__init__(str(path))
+        self._env = env
+
+    def patch_xml(self, src_xml: str) -> str:
+        if src_xml not in self._env.patched:
+            self._env.patched[src_xml] = super().patch_xml(src_xml)
+        return self._env.patched[src_xml]
+
+
+def render_bilag(
+    context: dict[str, Any],
+    path: Path,
+    template: Path = TEMPLATE,
+    env: _CompiledOnce | None = None,
+) -> None:
     """Render one document; autoescape on, and an undeclared variable fails the run."""
-    doc = DocxTemplate(str(template))
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+    env = env or _CompiledOnce()
+    doc = _Template(template, env)
     doc.render(context, jinja_env=env, autoescape=True)
     doc.save(str(path))
 
@@ -155,7 +193,8 @@ def render_bilag(context: dict[str, Any], path: Path, template: Path = TEMPLATE)
 def write_bilag(report: Report, folder: Path, template: Path = TEMPLATE) -> list[Path]:
     """anlaegsregnskab.docx for the whole bilag, and one anlaegsregnskab-<projekt>.docx each."""
     written = [folder / "anlaegsregnskab.docx"]
-    render_bilag(bilag_context(report, report.overview), written[0], template)
+    env = _CompiledOnce()
+    render_bilag(bilag_context(report, report.overview), written[0], template, env)
     used: set[str] = set()
     for account in report.overview:
         base = safe_filename(account.project.kort_navn or account.project.projekt)
@@ -164,6 +203,6 @@ def write_bilag(report: Report, folder: Path, template: Path = TEMPLATE) -> list
             name, n = f"{base}-{n}", n + 1
         used.add(name.lower())
         path = folder / f"anlaegsregnskab-{name}.docx"
-        render_bilag(bilag_context(report, [account]), path, template)
+        render_bilag(bilag_context(report, [account]), path, template, env)
         written.append(path)
     return written
