@@ -115,17 +115,45 @@ def _blank_row(row: Sequence[object]) -> bool:
         return all(cells.is_blank(c) for c in row)
 
 
-def _kind(art: pd.Series, amount_ore: np.ndarray) -> np.ndarray:
-    """Hovedart from the art's first digit: 7-8 income, 9 internal, else expenditure.
+_KINDS = pa.array([UDGIFT, INDTAEGT, INTERN], type=pa.large_string())
+
+
+def _kind(first: pa.Array, amount_ore: np.ndarray) -> pd.Series:
+    """Hovedart from the art's first character: 7-8 income, 9 internal, else expenditure.
 
     Where there is no art the sign decides (negative is income); the caller says so.
     """
-    first = art.str[:1].to_numpy(dtype=object)
-    kind = np.where(np.isin(first, ["7", "8"]), INDTAEGT, UDGIFT).astype(object)
-    kind[first == "9"] = INTERN
-    no_art = (art == "").to_numpy()
-    kind[no_art] = np.where(amount_ore[no_art] < 0, INDTAEGT, UDGIFT)
-    return kind
+    code = np.where(_is_in(first, ["7", "8"]), 1, 0)
+    code[_is_in(first, ["9"])] = 2
+    no_art = _is_in(first, [""])
+    code[no_art] = np.where(amount_ore[no_art] < 0, 1, 0)
+    return cells.text_column(_KINDS.take(pa.array(code)))
+
+
+def _is_in(texts: pa.Array, values: Sequence[str]) -> np.ndarray:
+    found = pc.is_in(texts, value_set=pa.array(values, type=texts.type))
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _starts_with_digit(first: pa.Array) -> np.ndarray:
+    """re.match(r"\\d", art) from each art's first character: ASCII in Arrow, the rest in Python.
+
+    Python's \\d takes every Unicode digit; the few first characters outside ASCII are asked.
+    """
+    out = _is_in(first, list("0123456789"))
+    other = ~pc.fill_null(pc.string_is_ascii(first), True).to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(other):
+        out[i] = _DIGIT.match(first[int(i)].as_py()) is not None
+    return out
+
+
+def _constant(text: str, n: int) -> pd.Series:
+    """A text column holding one value n times (file and sheet names), built in Arrow."""
+    one = pa.array([text], type=pa.large_string())
+    return cells.text_column(one.take(pa.array(np.zeros(n, dtype=np.int64))))
 
 
 def header_finder(options: BookingsOptions | None = None):
@@ -218,10 +246,11 @@ def parse_bookings(
     amounts, amount_errors = cells.amounts_to_ore(raw["amount"], numbers.get("amount"))
     dates, date_errors = cells.dates_to_days(raw["posting_date"], numbers.get("posting_date"))
     projects, project_errors = cells.loebenumre(raw["project_number"])
-    documents = pd.Series(cells.key_texts(raw["document_number"]), dtype=object)
-    lines = pd.Series(cells.key_texts(raw["line"]), dtype=object)
-    arts = pd.Series(cells.key_texts(raw["art"]), dtype=object)
-    texts = pd.Series(cells.key_texts(raw["text"]), dtype=object)
+    documents = cells.key_texts(raw["document_number"])
+    lines = cells.key_texts(raw["line"])
+    arts = cells.key_texts(raw["art"])
+    texts = cells.key_texts(raw["text"])
+    art_first = pc.utf8_slice_codeunits(cells.arrow_text(arts), 0, 1)
 
     bad = np.zeros(n, dtype=bool)
     messages: dict[int, list[str]] = {}
@@ -233,7 +262,7 @@ def parse_bookings(
     for i in np.flatnonzero(candidate & (documents == "").to_numpy()):
         bad[i] = True
         messages.setdefault(int(i), []).append("bilagsnummer mangler")
-    bad_art = candidate & (arts != "").to_numpy() & ~arts.str.match(r"^\d").to_numpy()
+    bad_art = candidate & ~_is_in(art_first, [""]) & ~_starts_with_digit(art_first)
     for i in np.flatnonzero(bad_art):
         bad[i] = True
         messages.setdefault(int(i), []).append(
@@ -253,18 +282,18 @@ def parse_bookings(
     good = candidate & ~bad
     frame = pd.DataFrame(
         {
-            "file": sheet.file,
-            "sheet": sheet.sheet or "",
+            "file": _constant(sheet.file, n).array,
+            "sheet": _constant(sheet.sheet or "", n).array,
             "row": excel_rows,
             "posting_date": dates,
             "loebenummer": projects,
-            "project_raw": cells.key_texts(raw["project_number"]),
+            "project_raw": cells.key_texts(raw["project_number"]).array,
             "amount_ore": amounts,
-            "art": arts.to_numpy(dtype=object),
-            "kind": _kind(arts, amounts),
-            "document_number": documents.to_numpy(dtype=object),
-            "line": lines.to_numpy(dtype=object),
-            "text": texts.to_numpy(dtype=object),
+            "art": arts.array,
+            "kind": _kind(art_first, amounts).array,
+            "document_number": documents.array,
+            "line": lines.array,
+            "text": texts.array,
         }
     )
     bookings = frame[good].reset_index(drop=True)

@@ -141,26 +141,34 @@ def blank_mask(values: pd.Series) -> np.ndarray:
     return values.isna().to_numpy(dtype=bool)
 
 
-def key_texts(values: pd.Series) -> np.ndarray:
-    """`key_text` per cell as an object array, vectorised for typed columns."""
+def key_texts(values: pd.Series) -> pd.Series:
+    """`key_text` per cell as a text column (pandas str, Arrow-backed), vectorised for types.
+
+    Text read as text stays in Arrow: turning it into Python strings and back cost more than
+    the parsing itself.
+    """
     n = len(values)
     if is_text_series(values):
-        return values.str.strip().fillna("").to_numpy(dtype=object)
+        return pd.Series(values.str.strip().fillna("").array)
     if pd.api.types.is_float_dtype(values.dtype):
         f = values.to_numpy(dtype=np.float64)
-        out = np.full(n, "", dtype=object)
         nan = np.isnan(f)
         whole = ~nan & (np.abs(f) < 2.0**62)
         whole[whole] = f[whole] == np.floor(f[whole])
-        out[whole] = f[whole].astype(np.int64).astype(str).astype(object)
+        # Whole numbers (document and line numbers) as digits, in Arrow; blank is "".
+        digits = pc.cast(pa.array(np.where(whole, f, 0).astype(np.int64)), pa.large_string())
+        text = pc.if_else(pa.array(whole), digits, pa.scalar("", pa.large_string()))
         rest = np.flatnonzero(~nan & ~whole)
-        out[rest] = [key_text(float(v)) for v in f[rest]]
-        return out
+        if rest.size:
+            out = text.to_numpy(zero_copy_only=False).astype(object)
+            out[rest] = [key_text(float(v)) for v in f[rest]]
+            return pd.Series(out, dtype="str")
+        return text_column(text)
     # key_text of a text cell is the text stripped (a blank one strips to ""), inlined here.
     obj = values.to_numpy(dtype=object)
     out = np.empty(n, dtype=object)
     out[:] = [v.strip() if type(v) is str else key_text(v) for v in obj]
-    return out
+    return pd.Series(out, dtype="str")
 
 
 _NUMBER_TEXT = r"^-?\d+(?:\.\d+)?$"
@@ -195,6 +203,16 @@ _AMOUNT_SHAPES = (
     # 1234.5 (a dot decimal with one or two digits)
     r"^(?P<lead>-?)(?P<open>\(?)(?P<whole>\d{1,15})\.(?P<frac>\d{1,2})(?P<close>\)?)(?P<trail>-?)$",
 )
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default text dtype, "str"
+
+
+def text_column(array: pa.Array) -> pd.Series:
+    """An Arrow string array as pandas' default text column (str), without copying it."""
+    if array.type != pa.large_string():
+        array = array.cast(pa.large_string())
+    return pd.Series(pd.arrays.ArrowStringArray(array, dtype=_STR))
 
 
 def arrow_text(texts: pd.Series) -> pa.Array:
