@@ -1,7 +1,7 @@
 """Time each stage of the nightly run on the generated data, with peak memory, against the floor.
 
 Usage: python -m benchmarks.run [--rows 200000] [--data /tmp/kitflow-bench] [--generate]
-                                [--markdown FILE] [--skip-handwritten]
+                                [--markdown FILE] [--skip-handwritten] [--repeat 3]
 
 Every measurement runs in its own subprocess, so its peak memory (ru_maxrss) is its own:
   floor        fastexcel reading the five xlsx into Arrow and nothing else, one after another;
@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,6 +151,11 @@ def _kitflow(data: Path, parallel: bool) -> dict:
         max_quarantined=10_000,
     )
     t = clock("reconcile+rules", t)
+    # The figure the 1.5x target is about, per measurement (a sum of best stages would mix runs).
+    times["read+parse+reconcile"] = (
+        sum(v for k, v in times.items() if k in ("read", "parse", "read+parse", "combine"))
+        + times["reconcile+rules"]
+    )
     # The reports are the same work either way; the serial measurement times them.
     with tempfile.TemporaryDirectory() as out:
         folder = Path(out)
@@ -248,13 +254,39 @@ def measure_run(data: Path) -> dict:
     }
 
 
+def best_of(rounds: Sequence[dict]) -> dict:
+    """One measurement's figures over several rounds: each time its minimum, memory its maximum.
+
+    The minimum is the cost with the least interference from the rest of the machine (on this
+    virtual machine the same measurement varies by 20-30 % from run to run); the spread of the
+    main figure is kept beside it so the table shows how much the rounds varied.
+    """
+    best: dict = {}
+    for key, first in rounds[0].items():
+        values = [r[key] for r in rounds]
+        if key == "peak_mib":
+            best[key] = max(values)
+        elif isinstance(first, float):
+            best[key] = min(values)
+            best.setdefault("spread", {})[key] = (min(values), max(values))
+        else:
+            best[key] = first
+    best["rounds"] = len(rounds)
+    return best
+
+
+def _range(m: dict, key: str) -> str:
+    low, high = m.get("spread", {}).get(key, (m[key], m[key]))
+    return f"{low:.2f}" if m.get("rounds", 1) == 1 else f"{low:.2f}–{high:.2f}"
+
+
 def table(r: dict, rows: int) -> str:
     floor = r["floor"]["read"]
     floor2 = r["floor-parallel"]["read"] if "floor-parallel" in r else None
     k = r["kitflow"]
-    serial = k["read"] + k["parse"] + k["combine"] + k["reconcile+rules"]
+    serial = k["read+parse+reconcile"]
     kp = r.get("kitflow-parallel")
-    parallel = kp["read+parse"] + kp["combine"] + kp["reconcile+rules"] if kp else None
+    parallel = kp["read+parse+reconcile"] if kp else None
     flow_like = parallel if parallel is not None else serial
     hand = r["handwritten"]["read"] + r["handwritten"]["reconcile"]
     startup = r["startup"]["startup"]
@@ -265,69 +297,100 @@ def table(r: dict, rows: int) -> str:
     def met(ok: bool) -> str:
         return "yes" if ok else "NO"
 
+    def line(what: str, m: dict | None, key: str, ratio: str = "", target: str = "", ok=""):
+        seconds = f"{m[key]:.2f}" if m else ""
+        spread = _range(m, key) if m else ""
+        peak_mib = f"{m['peak_mib']:.0f}" if m and key in _MAIN else ""
+        return f"| {what} | {seconds} | {spread} | {peak_mib} | {ratio} | {target} | {ok} |"
+
     lines = [
-        f"Input: 5 xlsx x {rows:,} rows ({5 * rows:,} booking lines), CSV {5 * rows:,} rows.",
+        f"Input: 5 xlsx x {rows:,} rows ({5 * rows:,} booking lines), CSV {5 * rows:,} rows. "
+        f"Best of {r['floor'].get('rounds', 1)} rounds (seconds); the rounds' range beside it.",
         "",
-        "| measurement | seconds | peak MiB | ratio | target | met |",
-        "|---|---:|---:|---:|---|---|",
-        f"| floor: fastexcel → Arrow, 5 xlsx one after another | {floor:.2f} | "
-        f"{r['floor']['peak_mib']:.0f} | 1.00 | | |",
+        "| measurement | seconds | rounds | peak MiB | ratio | target | met |",
+        "|---|---:|---:|---:|---:|---|---|",
+        line("floor: fastexcel → Arrow, 5 xlsx one after another", r["floor"], "read", "1.00"),
     ]
     if floor2 is not None:
         lines.append(
-            f"| floor, 2 threads: fastexcel → Arrow, 2 xlsx at a time | {floor2:.2f} | "
-            f"{r['floor-parallel']['peak_mib']:.0f} | {floor2 / floor:.2f} | | |"
+            line(
+                "floor, 2 threads: fastexcel → Arrow, 2 xlsx at a time",
+                r["floor-parallel"],
+                "read",
+                f"{floor2 / floor:.2f}",
+            )
         )
-    for name in ("register", "read", "parse", "combine", "reconcile+rules", "csv", "workbook"):
-        lines.append(f"| kitflow stage (serial): {name} | {k[name]:.2f} | | | | |")
-    lines.append(f"| kitflow stage (serial): word | {k['word']:.2f} | | | | |")
+    for name in ("register", "read", "parse", "combine", "reconcile+rules"):
+        lines.append(line(f"kitflow stage (serial): {name}", k, name))
+    for name in ("csv", "workbook", "word"):
+        lines.append(line(f"kitflow stage (serial): {name}", k, name))
     ratio = serial / floor
     lines.append(
-        f"| kitflow read+parse+reconcile, 5 xlsx one after another | {serial:.2f} | "
-        f"{k['peak_mib']:.0f} | {ratio:.2f}× floor | ≤ 1.5× | {met(ratio <= 1.5)} |"
+        line(
+            "kitflow read+parse+reconcile, 5 xlsx one after another",
+            k,
+            "read+parse+reconcile",
+            f"{ratio:.2f}× floor",
+            "≤ 1.5×",
+            met(ratio <= 1.5),
+        )
     )
-    if parallel is not None:
-        lines.append(f"| kitflow stage (2 threads): read+parse | {kp['read+parse']:.2f} | | | | |")
+    if kp is not None:
+        lines.append(line("kitflow stage (2 threads): read+parse", kp, "read+parse"))
         ratio = parallel / floor
         lines.append(
-            f"| kitflow read+parse+reconcile, 2 exports at a time (as the flow runs) | "
-            f"{parallel:.2f} | {kp['peak_mib']:.0f} | {ratio:.2f}× floor | ≤ 1.5× | "
-            f"{met(ratio <= 1.5)} |"
+            line(
+                "kitflow read+parse+reconcile, 2 exports at a time (as the flow runs)",
+                kp,
+                "read+parse+reconcile",
+                f"{ratio:.2f}× floor",
+                "≤ 1.5×",
+                met(ratio <= 1.5),
+            )
         )
         if floor2 is not None:
             ratio2 = parallel / floor2
             lines.append(
-                f"| the same against the 2-thread floor | {parallel:.2f} | | "
-                f"{ratio2:.2f}× floor, 2 threads | ≤ 1.5× | {met(ratio2 <= 1.5)} |"
+                f"| the same against the 2-thread floor | {parallel:.2f} | | | "
+                f"{ratio2:.2f}× floor, 2 threads | (≤ 1.5×) | {met(ratio2 <= 1.5)} |"
             )
     speedup = hand / flow_like
     lines.append(
-        f"| hand-written: pandas.read_excel (openpyxl) + groupby | {hand:.2f} | "
+        f"| hand-written: pandas.read_excel (openpyxl) + groupby | {hand:.2f} | | "
         f"{r['handwritten']['peak_mib']:.0f} | kitflow {speedup:.1f}× faster | ≥ 10× | "
         f"{met(speedup >= 10)} |"
     )
     if "csv" in r:
         c = r["csv"]
-        t_csv = c["read"] + c["parse"] + c["combine"] + c["reconcile+rules"]
         lines.append(
-            f"| kitflow read+parse+reconcile, 1 CSV (read {c['read']:.2f}, parse "
-            f"{c['parse']:.2f}, workbook {c['workbook']:.2f}) | {t_csv:.2f} | "
-            f"{c['peak_mib']:.0f} | | | |"
+            line(
+                f"kitflow read+parse+reconcile, 1 CSV (read {c['read']:.2f}, parse "
+                f"{c['parse']:.2f}, workbook {c['workbook']:.2f})",
+                c,
+                "read+parse+reconcile",
+            )
         )
-    lines.append(
-        f"| Prefect start-up (trivial flow run) | {startup:.2f} | "
-        f"{r['startup']['peak_mib']:.0f} | | | |"
-    )
+    lines.append(line("Prefect start-up (trivial flow run)", r["startup"], "startup"))
     budget = 3 * floor + startup
     lines.append(
-        f"| whole `kitflow run` (Excel + Word written) | {run:.2f} | {r['run']['peak_mib']:.0f} | "
-        f"{(run - startup) / floor:.2f}× floor + start-up | ≤ 3× floor + start-up "
-        f"({budget:.1f} s) | {met(run <= budget)} |"
+        line(
+            "whole `kitflow run` (Excel + Word written)",
+            r["run"],
+            "wall",
+            f"{(run - startup) / floor:.2f}× floor + start-up",
+            f"≤ 3× floor + start-up ({budget:.1f} s)",
+            met(run <= budget),
+        )
     )
     lines.append(
-        f"| peak memory (largest measurement) | | {peak:.0f} | | < 2048 MiB | {met(peak < 2048)} |"
+        f"| peak memory (largest measurement) | | | {peak:.0f} | | < 2048 MiB | "
+        f"{met(peak < 2048)} |"
     )
     return "\n".join(lines)
+
+
+# The figure of each measurement whose row also shows the measurement's peak memory.
+_MAIN = {"read", "read+parse+reconcile", "startup", "wall"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -339,6 +402,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--markdown", type=Path)
     parser.add_argument("--skip-handwritten", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="rounds of every measurement; the best is shown"
+    )
     args = parser.parse_args(argv)
     if args.stage:  # the child side: one measurement, one JSON line
         result = STAGES[args.stage](args.data)
@@ -351,18 +417,26 @@ def main(argv: list[str] | None = None) -> None:
         generate(args.data, args.rows)
     manifest = json.loads((args.data / "manifest.json").read_text(encoding="utf-8"))
     xlsx, csvdir = args.data / "xlsx", args.data / "csv"
-    r: dict = {}
-    r["floor"] = measure("floor", xlsx)
-    r["floor-parallel"] = measure("floor-parallel", xlsx)
-    r["kitflow"] = measure("kitflow", xlsx)
-    r["kitflow-parallel"] = measure("kitflow-parallel", xlsx)
-    r["csv"] = measure("csv", csvdir)
+    # Rounds take every measurement in turn, so a noisy minute affects all of them alike.
+    rounds: dict[str, list[dict]] = {}
+    for n in range(args.repeat):
+        print(f"round {n + 1} of {args.repeat}", file=sys.stderr)
+        for name, data in (
+            ("floor", xlsx),
+            ("floor-parallel", xlsx),
+            ("kitflow", xlsx),
+            ("kitflow-parallel", xlsx),
+            ("csv", csvdir),
+            ("startup", xlsx),
+        ):
+            rounds.setdefault(name, []).append(measure(name, data))
+        rounds.setdefault("run", []).append(measure_run(xlsx))
+    r: dict = {name: best_of(results) for name, results in rounds.items()}
+    # The hand-written version takes minutes per round; once is enough at 50x.
     if args.skip_handwritten:
         r["handwritten"] = {"read": float("nan"), "reconcile": float("nan"), "peak_mib": 0.0}
     else:
         r["handwritten"] = measure("handwritten", xlsx)
-    r["startup"] = measure("startup", xlsx)
-    r["run"] = measure_run(xlsx)
     r["manifest"] = manifest
     text = table(r, manifest["rows_per_file"])
     print(text)

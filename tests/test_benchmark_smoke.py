@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from benchmarks.generate import generate
-from benchmarks.run import measure
+from benchmarks.run import best_of, measure
 
 
 def test_benchmark_stages_account_for_every_generated_booking(tmp_path):
@@ -26,3 +26,15 @@ def test_benchmark_stages_account_for_every_generated_booking(tmp_path):
     # Two exports at a time, as the flow reads them: the same bookings, whatever ends first.
     assert measure("kitflow-parallel", tmp_path / "xlsx")["conservation"] == got
     assert json.loads((tmp_path / "manifest.json").read_text())["rows_per_file"] == 300
+
+
+def test_rounds_keep_each_figures_best_time_and_the_largest_memory():
+    rounds = [
+        {"read": 9.5, "parse": 4.0, "peak_mib": 200.0, "rows": 1000},
+        {"read": 8.0, "parse": 4.5, "peak_mib": 260.0, "rows": 1000},
+        {"read": 8.7, "parse": 3.9, "peak_mib": 230.0, "rows": 1000},
+    ]
+    best = best_of(rounds)
+    assert (best["read"], best["parse"], best["peak_mib"]) == (8.0, 3.9, 260.0)
+    assert best["spread"]["read"] == (8.0, 9.5)
+    assert best["rows"] == 1000 and best["rounds"] == 3
