@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from kitflow.core.changes import (
-    UNMATCHED,
     BookingsState,
     Changes,
     ProjectState,
@@ -262,38 +261,53 @@ def _reminders_text(reminders: Mapping[str, object] | None, send: bool) -> str:
 _IDENTITY = ("posting_date", "loebenummer", "amount_ore", "document_number", "line", "art", "text")
 
 
-def _fingerprints(frame: pd.DataFrame, groups: pd.Series) -> dict[str, BookingsState]:
+def _per_loebenummer(frame: pd.DataFrame) -> dict[str, BookingsState]:
+    """Count, sum and fingerprint of the bookings per løbenummer."""
     if frame.empty:
         return {}
-    hashes = pd.util.hash_pandas_object(frame[list(_IDENTITY)].astype(str), index=False)
-    values = hashes.to_numpy(dtype=np.uint64)
-    amounts = frame["amount_ore"].to_numpy(dtype=np.int64)
-    out = {}
-    for name, idx in groups.groupby(groups.to_numpy(), sort=True).indices.items():
-        # uint64 sums wrap around: an order-independent fingerprint of the group's bookings.
-        out[str(name)] = BookingsState(
-            len(idx), int(amounts[idx].sum()), int(values[idx].sum(dtype=np.uint64))
+    # The identity columns hashed as typed (text, int64, datetime64): the bookings frame's
+    # dtypes are fixed by the parser, so equal bookings hash equal from run to run.
+    hashes = pd.util.hash_pandas_object(frame[list(_IDENTITY)], index=False).to_numpy(np.uint64)
+    codes, names = pd.factorize(frame["loebenummer"], use_na_sentinel=False)
+    order = np.argsort(codes, kind="stable")
+    codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    counts = np.diff(np.r_[starts, len(codes)])
+    amounts = np.add.reduceat(frame["amount_ore"].to_numpy(np.int64)[order], starts)
+    # uint64 sums wrap around: an order-independent fingerprint of the group's bookings.
+    prints = np.add.reduceat(hashes[order], starts)
+    return {
+        str(names[codes[start]]): BookingsState(int(count), int(amount), int(fingerprint))
+        for start, count, amount, fingerprint in zip(starts, counts, amounts, prints, strict=True)
+    }
+
+
+def _summed(states: Iterable[BookingsState]) -> BookingsState:
+    total = BookingsState(0, 0, 0)
+    for b in states:
+        total = BookingsState(
+            total.count + b.count,
+            total.amount_ore + b.amount_ore,
+            (total.fingerprint + b.fingerprint) % 2**64,  # as the uint64 sum per group
         )
-    return out
+    return total
 
 
 def snapshot_of(report: Report, overdue_items: Sequence[str] | None) -> RunSnapshot:
     """What the next run compares with, taken from the report model."""
-    project_of = {
-        n.loebenummer.loebenummer: a.project.projekt for a in report.projects for n in a.loebenumre
-    }
-    matched = report.reconciliation.matched.reset_index(drop=True)
-    per_project = _fingerprints(matched, matched["loebenummer"].map(project_of))
-    unmatched = report.unmatched.reset_index(drop=True)
-    unmatched_state = _fingerprints(unmatched, pd.Series([UNMATCHED] * len(unmatched))).get(
-        UNMATCHED, BookingsState(0, 0, 0)
-    )
+    # Summed per løbenummer in numpy, then per project over its few løbenumre in Python.
+    matched = _per_loebenummer(report.reconciliation.matched)
+    unmatched = _summed(_per_loebenummer(report.unmatched).values())
     projects = {}
     for a in report.projects:
         netto = a.figures.netto
         pct = netto.afvigelse_pct
         projects[a.project.projekt] = ProjectState(
-            bookings=per_project.get(a.project.projekt, BookingsState(0, 0, 0)),
+            bookings=_summed(
+                matched[n.loebenummer.loebenummer]
+                for n in a.loebenumre
+                if n.loebenummer.loebenummer in matched
+            ),
             afvigelse_ore=netto.afvigelse,
             afvigelse_pct=None if pct is None else str(pct),
             over_threshold=a.explanation_required,
@@ -302,7 +316,7 @@ def snapshot_of(report: Report, overdue_items: Sequence[str] | None) -> RunSnaps
     return RunSnapshot(
         as_of=report.as_of.isoformat(),
         projects=projects,
-        unmatched=unmatched_state,
+        unmatched=unmatched,
         overdue_items=None if overdue_items is None else tuple(overdue_items),
     )
 

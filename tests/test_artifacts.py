@@ -14,6 +14,7 @@ import pytest
 
 from kitflow.core.bookings import BookingsOptions
 from kitflow.core.changes import (
+    SNAPSHOT_VERSION,
     BookingsState,
     ProjectState,
     RunSnapshot,
@@ -283,6 +284,28 @@ def test_items_unknown_today_carry_over():
     assert diff(carry_items(before, closed_day), monday).overdue_items == ("C4: X",)
 
 
+def test_snapshot_sees_a_booking_changed_at_the_same_amount_but_not_a_new_order(report):
+    matched = report.reconciliation.matched
+    before = render.snapshot_of(report, None)
+
+    def with_matched(frame):
+        rec = dataclasses.replace(report.reconciliation, matched=frame)
+        return render.snapshot_of(dataclasses.replace(report, reconciliation=rec), None)
+
+    # The same bookings in another order: nothing changed.
+    assert with_matched(matched.iloc[::-1].reset_index(drop=True)) == before
+    # One booking's text corrected, same amount: its project's fingerprint moves, nothing else.
+    edited = matched.copy()
+    edited.loc[0, "text"] = str(edited.loc[0, "text"]) + " (rettet)"
+    after = with_matched(edited)
+    changed = [n for n in before.projects if before.projects[n] != after.projects[n]]
+    assert len(changed) == 1
+    old, new = before.projects[changed[0]].bookings, after.projects[changed[0]].bookings
+    assert (old.count, old.amount_ore) == (new.count, new.amount_ore)
+    assert old.fingerprint != new.fingerprint
+    assert diff(before, after).bookings[0].altered
+
+
 def test_snapshot_round_trip_of_the_example(report, tmp_path):
     snap = render.snapshot_of(report, ("C2: Lønsystem",))
     assert sum(p.bookings.count for p in snap.projects.values()) == (
@@ -302,13 +325,19 @@ def test_snapshot_round_trip_of_the_example(report, tmp_path):
 def test_unreadable_snapshot_is_said_not_ignored(tmp_path):
     path = tmp_path / "x.json"
     assert load_snapshot(path) == (None, None)
-    path.write_text('{"version": 1, "as_of": "2020-12-30"}', encoding="utf-8")
+    incomplete = {"version": SNAPSHOT_VERSION, "as_of": "2020-12-30"}
+    path.write_text(json.dumps(incomplete), encoding="utf-8")
     snapshot, problem = load_snapshot(path)
     assert snapshot is None and "kunne ikke læses" in problem and str(path) in problem
     path.write_text("{not json", encoding="utf-8")
     assert load_snapshot(path)[0] is None
     path.write_text(json.dumps({"version": 99}), encoding="utf-8")
     assert "ukendt version" in load_snapshot(path)[1]
+    # A snapshot an earlier kitflow saved (its fingerprints were made differently) is not
+    # compared with, and the run says why.
+    path.write_text(json.dumps({"version": SNAPSHOT_VERSION - 1}), encoding="utf-8")
+    snapshot, problem = load_snapshot(path)
+    assert snapshot is None and "anden udgave af kitflow" in problem
 
 
 # --- the real flow, twice --------------------------------------------------------------------

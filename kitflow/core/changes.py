@@ -6,7 +6,8 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-SNAPSHOT_VERSION = 1
+# 2: bookings hashed as typed columns (1 hashed their text); a version-1 file is not compared.
+SNAPSHOT_VERSION = 2
 UNMATCHED = ""  # the snapshot's key for bookings that matched no project
 
 
@@ -72,7 +73,9 @@ class RunSnapshot:
         try:
             data = json.loads(text)
             if data.get("version") != SNAPSHOT_VERSION:
-                raise ValueError(f"ukendt version {data.get('version')!r}")
+                raise ValueError(
+                    f"ukendt version {data.get('version')!r}, gemt af en anden udgave af kitflow"
+                )
             items = data["overdue_items"]
             return cls(
                 as_of=str(data["as_of"]),
