@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from reports.bilag import write_bilag
 from reports.model import Report
 from reports.workbook import write_workbook
+from tests.conftest import EXAMPLE_DATA
 from tests.test_bilag import B4, PROJECTS, example_report
 
 
@@ -149,3 +153,32 @@ def test_oversigt_chart_plots_raadighedsbeloeb_against_forbrug(folder, report):
     netto = [B4[name][:2] for name in names]
     plotted = zip(_cells(wb, raadighed.val.numRef.f), _cells(wb, forbrug.val.numRef.f), strict=True)
     assert [(danish(Decimal(str(r)), 0), danish(Decimal(str(f)), 0)) for r, f in plotted] == netto
+
+
+@pytest.mark.flow
+def test_control_character_in_a_booking_text_reaches_the_workbook_replaced(
+    prefect_harness, tmp_path, monkeypatch
+):
+    """openpyxl raised IllegalCharacterError on \\x01 and the whole run failed."""
+    from flows.nightly import afstemning
+
+    data = tmp_path / "data"
+    shutil.copytree(EXAMPLE_DATA, data)
+    export = data / "bookings" / "eksport_interne_og_ukendte.csv"
+    text = export.read_bytes().decode("utf-8-sig")
+    assert text.count(";4000000017;1;Konsulentbistand") == 1
+    text = text.replace(";4000000017;1;Konsulentbistand", ";4000000017;1;a\x01b")
+    export.write_bytes(("\ufeff" + text).encode("utf-8"))
+    monkeypatch.setenv("KITFLOW_STATE_DIR", str(tmp_path / "state"))
+
+    summary = afstemning(
+        as_of=dt.date(2020, 12, 31), data_dir=str(data), out_dir=str(tmp_path / "out"), send=False
+    )
+    folder = Path(summary["output"])
+    ws = load_workbook(folder / "anlaegsregnskab.xlsx")["Ikke matchede"]
+    texts = {ws.cell(row=r, column=11).value: r for r in range(2, ws.max_row + 1)}
+    assert "a\ufffdb" in texts
+    assert ws.cell(row=texts["a\ufffdb"], column=9).value == "4000000017"
+    # The CSV files keep the text as read.
+    with (folder / "unmatched.csv").open(encoding="utf-8", newline="") as fh:
+        assert "a\x01b" in [row["tekst"] for row in csv.DictReader(fh)]
