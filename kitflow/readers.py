@@ -12,6 +12,7 @@ import io
 import posixpath
 import re
 import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -28,6 +29,8 @@ BOOKING_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 # Exports read at once: one per core on the two-core server (fastexcel and Arrow work outside
 # the GIL); each in flight holds one file's columns, so more would cost memory, not time.
 READ_WORKERS = 2
+# The second passes over mixed sheets (`ColumnSheet.prefetch`) run here, beside the parsing.
+_SECOND_PASSES = ThreadPoolExecutor(READ_WORKERS, thread_name_prefix="kitflow-second-pass")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -344,28 +347,37 @@ def _load_columns(
             return None
         columns[j] = _series(batch.column(k))
     height = batch.num_rows
-    text_columns = [j for j, s in columns.items() if is_text_series(s)]
-    found: dict[int, np.ndarray] = {}
+    text_columns = sorted(j for j, s in columns.items() if is_text_series(s))
+    passes: list[Future[dict[int, np.ndarray]]] = []
 
-    def numbers(j: int) -> np.ndarray:
-        """Which cells of column j were numbers (or booleans): a second, typed pass.
+    def second_pass() -> dict[int, np.ndarray]:
+        """Which cells of each text column were numbers (or booleans): a typed pass.
 
         The pass parses the whole sheet whatever columns it returns, so it answers for every
-        text column at once and the answers are kept.
+        text column at once.
         """
-        if j not in found:
-            wanted = sorted(set(text_columns) | {j})
-            again = fastexcel.read_excel(str(path)).load_sheet(
-                sheet_name, header_row=header, skip_rows=0, use_columns=wanted, dtypes="boolean"
-            )
-            typed = again.to_arrow()
-            for k, info in enumerate(again.selected_columns):
-                found[info.absolute_index] = (
-                    typed.column(k).is_valid().to_numpy(zero_copy_only=False)
-                )
-        return found[j]
+        # A reader of its own: this runs in another thread, and a fastexcel reader is not
+        # shared between threads.
+        again = fastexcel.read_excel(str(path)).load_sheet(
+            sheet_name, header_row=header, skip_rows=0, use_columns=text_columns, dtypes="boolean"
+        )
+        typed = again.to_arrow()
+        return {
+            info.absolute_index: typed.column(k).is_valid().to_numpy(zero_copy_only=False)
+            for k, info in enumerate(again.selected_columns)
+        }
 
-    return ColumnSheet(name, sheet_name, head[: header + 1], header + 2, height, columns, numbers)
+    def prefetch() -> None:
+        if not passes:
+            passes.append(_SECOND_PASSES.submit(second_pass))
+
+    def numbers(j: int) -> np.ndarray:
+        prefetch()
+        return passes[0].result()[j]
+
+    return ColumnSheet(
+        name, sheet_name, head[: header + 1], header + 2, height, columns, numbers, prefetch
+    )
 
 
 def _calamine_sheet(path: Path, name: str, sheet_name: str) -> RawSheet:

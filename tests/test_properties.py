@@ -220,3 +220,70 @@ def _register() -> Register:
         bevillinger=(Bevillingslinje(KNOWN[0], "B", None, "Udgift", 100_000, 2),),
         kategorier=(),
     )
+
+
+# --- the vectorised parsers against the scalar ones, on text columns ---------------------------
+
+# Text of the shapes exports have and of near misses, built from pieces so the vectorised
+# fast paths (fixed-position shapes, Arrow's RE2) meet both their own shapes and the edges.
+_piece = st.sampled_from(
+    ["", "-", "−", "(", ")", " ", "\u00a0", ".", ",", ":", "'", "+", "e", "kr", "XA", "xb", "T"]
+)
+_digits = st.integers(min_value=0, max_value=10**13).map(str)
+_messy = st.lists(st.one_of(_piece, _digits), min_size=1, max_size=6).map("".join)
+_amount_text = st.one_of(
+    _messy,
+    amounts.map(lambda v: f"{v}"),  # -1234.50
+    amounts.map(lambda v: repr(float(v))),  # a number cell as a text column holds it: -1234.5
+    amounts.map(lambda v: danish(v)),
+    st.decimals(min_value=-(10**12), max_value=10**12, places=3).map(str),
+)
+_date_text = st.one_of(
+    _messy,
+    st.tuples(st.integers(0, 39), st.integers(0, 14), st.integers(0, 9999)).map(
+        lambda t: f"{t[0]:02d}.{t[1]:02d}.{t[2]:04d}"
+    ),
+    st.tuples(st.integers(0, 9999), st.integers(0, 14), st.integers(0, 39), st.booleans()).map(
+        lambda t: f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}" + (" 00:00:00" if t[3] else "")
+    ),
+)
+_project_text = st.one_of(
+    _messy,
+    st.tuples(
+        st.sampled_from(["XA", "xa", "X1", "ÆA", "XAB"]),
+        st.sampled_from(["", "-", " ", " - "]),
+        st.one_of(st.integers(0, 10**10 - 1).map("{:010d}".format), _digits),
+        st.sampled_from(["", "-01", ".2", "/3-4", "-", " -01"]),
+    ).map("".join),
+)
+
+
+def _agree(parse, vectorised, texts: list[str]) -> None:
+    column = pd.Series(texts, dtype="str")  # as the reader gives a text column
+    got, errors = vectorised(column)
+    for i, text in enumerate(texts):
+        try:
+            want = parse(text)
+        except cells.CellError as exc:
+            assert errors.get(i) == str(exc), text
+        else:
+            assert i not in errors, (text, errors.get(i))
+            assert got[i] == (np.datetime64(want, "D") if isinstance(want, dt.date) else want)
+
+
+@FAST
+@given(st.lists(_amount_text, min_size=1, max_size=12))
+def test_vectorised_amounts_read_text_columns_as_the_scalar_parser(texts):
+    _agree(cells.parse_amount, cells.amounts_to_ore, texts)
+
+
+@FAST
+@given(st.lists(_date_text, min_size=1, max_size=12))
+def test_vectorised_dates_read_text_columns_as_the_scalar_parser(texts):
+    _agree(cells.parse_date, cells.dates_to_days, texts)
+
+
+@FAST
+@given(st.lists(_project_text, min_size=1, max_size=12))
+def test_vectorised_loebenumre_read_text_columns_as_the_scalar_parser(texts):
+    _agree(cells.parse_loebenummer, cells.loebenumre, texts)

@@ -225,6 +225,11 @@ def parse_bookings(
             for f in ("amount", "posting_date"):
                 j = col[f]
                 numbers[f] = lambda j=j: sheet.numbers(j)
+            if sheet.prefetch is not None and (
+                cells.has_ambiguous_text(raw["amount"], cells.AMOUNT_AMBIGUOUS)
+                or cells.has_ambiguous_text(raw["posting_date"], cells.DATE_AMBIGUOUS)
+            ):
+                sheet.prefetch()  # the amounts and dates below will ask; start reading now
     else:
         rows = sheet.rows[start:]
         n = len(rows)
@@ -243,14 +248,15 @@ def parse_bookings(
     is_total = project_blank & labelled & ~blank
     candidate = ~blank & ~is_total
 
-    amounts, amount_errors = cells.amounts_to_ore(raw["amount"], numbers.get("amount"))
-    dates, date_errors = cells.dates_to_days(raw["posting_date"], numbers.get("posting_date"))
     projects, project_errors = cells.loebenumre(raw["project_number"])
     documents = cells.key_texts(raw["document_number"])
     lines = cells.key_texts(raw["line"])
     arts = cells.key_texts(raw["art"])
     texts = cells.key_texts(raw["text"])
     art_first = pc.utf8_slice_codeunits(cells.arrow_text(arts), 0, 1)
+    # Last, since they may wait for the reader's second pass (ColumnSheet.prefetch).
+    amounts, amount_errors = cells.amounts_to_ore(raw["amount"], numbers.get("amount"))
+    dates, date_errors = cells.dates_to_days(raw["posting_date"], numbers.get("posting_date"))
 
     bad = np.zeros(n, dtype=bool)
     messages: dict[int, list[str]] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
@@ -174,6 +174,19 @@ def key_texts(values: pd.Series) -> pd.Series:
 _NUMBER_TEXT = r"^-?\d+(?:\.\d+)?$"
 
 
+# Text that reads differently as a number cell: amounts with three or more decimals ("1.234"
+# is 1.234 kr. as text, 1,234 kr. as a number) and dates of digits only (an Excel serial).
+AMOUNT_AMBIGUOUS = r"^-?\d+\.\d{3,}$"
+DATE_AMBIGUOUS = _NUMBER_TEXT
+
+
+def has_ambiguous_text(values: pd.Series, ambiguous: str) -> bool:
+    """Whether a text column holds text for which `numbers` will be asked (see below)."""
+    if not is_text_series(values):
+        return False
+    return bool(pc.any(pc.match_substring_regex(arrow_text(values), ambiguous)).as_py())
+
+
 def _numbers_as_floats(
     texts: pd.Series, numbers: Callable[[], np.ndarray] | None, ambiguous: str
 ) -> np.ndarray:
@@ -215,12 +228,44 @@ def text_column(array: pa.Array) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(array, dtype=_STR))
 
 
+# The shapes nearly all amount text has, with how many øre one unit of its digits is. Each is
+# a subset of `_AMOUNT_SHAPES` with at most `_MAX_WHOLE_DIGITS` kroner digits, so it reads as
+# there and as in `parse_amount`.
+_AMOUNT_PLAIN = (
+    (r"^-?\d{1,10}$", 100),  # whole kroner
+    (r"^-?\d{1,10}\.\d\d$", 1),  # a point and øre
+    (r"^-?\d{1,10}\.\d$", 10),  # a point and tenths
+)
+
+
 def arrow_text(texts: pd.Series) -> pa.Array:
     """A text column as an Arrow string array (zero-copy for Arrow-backed pandas text)."""
     if texts.dtype == object:
         return pa.array(texts.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
     array = pa.array(texts)
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _matches(
+    texts: pa.Array, pattern: str, where: np.ndarray | None = None
+) -> tuple[np.ndarray, pa.StructArray]:
+    """Positions where `pattern` matches (among `where`), and its named groups there.
+
+    RE2 answers "does it match" far faster than it extracts groups, so the groups are
+    extracted only from the texts that match.
+    """
+    if where is not None and not where.any():
+        sel = np.zeros(0, dtype=np.int64)
+    else:
+        hit = _flag_match(texts, pattern)
+        sel = np.flatnonzero(hit if where is None else hit & where)
+    return sel, pc.extract_regex(texts.take(pa.array(sel, type=pa.int64())), pattern)
+
+
+def _flag_match(texts: pa.Array, pattern: str) -> np.ndarray:
+    return pc.fill_null(pc.match_substring_regex(texts, pattern), False).to_numpy(
+        zero_copy_only=False
+    )
 
 
 def _flag(array: pa.Array, value: str) -> np.ndarray:
@@ -235,12 +280,21 @@ def _texts_to_ore(texts: pd.Series, out: np.ndarray, done: np.ndarray, idx: np.n
         return
     s = pc.replace_substring_regex(arrow_text(texts), _AMOUNT_BLANKS, "")
     s = pc.replace_substring(s, "\u2212", "-")
+    # Plain shapes first (a number cell in a text column reads "-1234.5"): matched, not
+    # extracted; the digits without the point are the amount in øre, or in tenths of a krone.
+    left = np.ones(len(s), dtype=bool)
+    for pattern, scale in _AMOUNT_PLAIN:
+        hit = _flag_match(s, pattern) & left
+        sel = np.flatnonzero(hit)
+        if sel.size:
+            digits = pc.replace_substring(s.take(pa.array(sel, type=pa.int64())), ".", "")
+            out[idx[sel]] = pc.cast(digits, pa.int64()).to_numpy() * scale
+            done[idx[sel]] = True
+            left &= ~hit
     for pattern in _AMOUNT_SHAPES:
-        parts = pc.extract_regex(s, pattern)
-        sel = np.flatnonzero(parts.is_valid().to_numpy(zero_copy_only=False))
+        sel, parts = _matches(s, pattern, left)
         if sel.size == 0:
             continue
-        parts = parts.take(pa.array(sel))
         lead, opened, whole, frac, closed, trail = (parts.field(k) for k in range(6))
         lead, trail = _flag(lead, "-"), _flag(trail, "-")
         opened, closed = _flag(opened, "("), _flag(closed, ")")
@@ -285,7 +339,7 @@ def amounts_to_ore(
     elif is_text_series(values):
         out = np.zeros(n, dtype=np.int64)
         done = np.zeros(n, dtype=bool)
-        as_number = _numbers_as_floats(values, numbers, r"^-?\d+\.\d{3,}$")
+        as_number = _numbers_as_floats(values, numbers, AMOUNT_AMBIGUOUS)
         obj = values.to_numpy(dtype=object, na_value=None)
         if as_number.any():
             obj[as_number] = [float(v) for v in obj[as_number]]
@@ -369,25 +423,42 @@ _DATE_SHAPES = (
     r"^\s*(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
     r"(?: (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?)?\s*$",
 )
+# The two shapes nearly all date text has, without surrounding blanks: subsets of
+# `_DATE_SHAPES` whose parts are at fixed places (start of year, month, day), so they are
+# sliced out rather than extracted.
+_DATE_FIXED = (
+    (r"^\d{2}\.\d{2}\.\d{4}$", (6, 3, 0)),
+    (r"^\d{4}-\d{2}-\d{2}(?: (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?)?$", (0, 5, 8)),
+)
 _EXCEL_EPOCH_D = np.datetime64("1899-12-30", "D")
+
+
+def _store_days(parts: Sequence[pa.Array], sel: np.ndarray, out: np.ndarray, done: np.ndarray):
+    y, m, d = (pc.cast(part, pa.int64()).to_numpy() for part in parts)
+    months = ((y - 1970) * 12 + (m - 1)).astype("datetime64[M]")
+    days = months.astype("datetime64[D]") + (d - 1)
+    # A day that does not exist (31.02) goes to the scalar parser, which says so.
+    ok = (y >= 1) & (m >= 1) & (m <= 12) & (d >= 1) & (days.astype("datetime64[M]") == months)
+    out[sel[ok]] = days[ok]
+    done[sel[ok]] = True
 
 
 def _text_dates(texts: pa.Array, out: np.ndarray, todo: np.ndarray) -> np.ndarray:
     """Parse the common date shapes among `texts` where `todo`; returns where it did."""
     done = np.zeros(len(texts), dtype=bool)
+    for pattern, starts in _DATE_FIXED:
+        sel = np.flatnonzero(_flag_match(texts, pattern) & todo & ~done)
+        if sel.size:
+            found = texts.take(pa.array(sel, type=pa.int64()))
+            parts = [
+                pc.utf8_slice_codeunits(found, at, at + width)
+                for at, width in zip(starts, (4, 2, 2), strict=True)
+            ]
+            _store_days(parts, sel, out, done)
     for pattern in _DATE_SHAPES:
-        parts = pc.extract_regex(texts, pattern)
-        sel = np.flatnonzero(parts.is_valid().to_numpy(zero_copy_only=False) & todo & ~done)
-        if sel.size == 0:
-            continue
-        parts = parts.take(pa.array(sel))
-        y, m, d = (pc.cast(parts.field(k), pa.int64()).to_numpy() for k in ("y", "m", "d"))
-        months = ((y - 1970) * 12 + (m - 1)).astype("datetime64[M]")
-        days = months.astype("datetime64[D]") + (d - 1)
-        # A day that does not exist (31.02) goes to the scalar parser, which says so.
-        ok = (y >= 1) & (m >= 1) & (m <= 12) & (d >= 1) & (days.astype("datetime64[M]") == months)
-        out[sel[ok]] = days[ok]
-        done[sel[ok]] = True
+        sel, parts = _matches(texts, pattern, todo & ~done)
+        if sel.size:
+            _store_days([parts.field(k) for k in ("y", "m", "d")], sel, out, done)
     return done
 
 
@@ -409,7 +480,7 @@ def dates_to_days(
     done = np.zeros(n, dtype=bool)
     if is_text_series(values):
         texts = arrow_text(values)
-        as_number = _numbers_as_floats(values, numbers, _NUMBER_TEXT)
+        as_number = _numbers_as_floats(values, numbers, DATE_AMBIGUOUS)
         if as_number.any():
             # Number cells: Excel serials, whole and within Excel's calendar.
             idx = np.flatnonzero(as_number)
@@ -469,6 +540,14 @@ _PROJECT_RE2 = (
 )
 
 
+# Løbenumre as exports write them, "XA-4411000006" or "XA4411000006" with any WBS suffix and
+# no blanks: subsets of `_PROJECT_RE2` with the letters and digits at fixed places.
+_PROJECT_FIXED = (
+    (r"^[A-Za-z]{2}-\d{10}(?:[-./][0-9A-Za-z]+)*$", (0, 3)),
+    (r"^[A-Za-z]{2}\d{10}(?:[-./][0-9A-Za-z]+)*$", (0, 2)),
+)
+
+
 def loebenumre(values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
     """Vectorised `parse_loebenummer`: normalised numbers (object array) and bad positions."""
     if is_text_series(values):
@@ -479,15 +558,29 @@ def loebenumre(values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
         # Only text cells can be project numbers; the rest go to the scalar parser for words.
         only_text = [v if type(v) is str else None for v in obj]
         texts = pa.array(only_text, type=pa.large_string())
-    parts = pc.extract_regex(texts, _PROJECT_RE2)
-    ok = parts.is_valid().to_numpy(zero_copy_only=False)
     out = np.empty(len(obj), dtype=object)
-    if ok.any():
-        parts = parts.filter(pa.array(ok))
-        letters, digits = pc.ascii_upper(parts.field(0)), parts.field(1)
-        joined = pc.binary_join_element_wise(letters, digits, pa.scalar("-", digits.type))
-        out[ok] = joined.to_numpy(zero_copy_only=False)
+    ok = np.zeros(len(obj), dtype=bool)
+    for pattern, starts in _PROJECT_FIXED:
+        sel = np.flatnonzero(_flag_match(texts, pattern) & ~ok)
+        if sel.size:
+            found = texts.take(pa.array(sel, type=pa.int64()))
+            letters = pc.utf8_slice_codeunits(found, starts[0], starts[0] + 2)
+            digits = pc.utf8_slice_codeunits(found, starts[1], starts[1] + 10)
+            _store_loebenumre(letters, digits, sel, out, ok)
+    sel, parts = _matches(texts, _PROJECT_RE2, ~ok)
+    if sel.size:
+        _store_loebenumre(parts.field(0), parts.field(1), sel, out, ok)
     return out, _scalar_rest(parse_loebenummer, obj, out, np.flatnonzero(~ok))
+
+
+def _store_loebenumre(
+    letters: pa.Array, digits: pa.Array, sel: np.ndarray, out: np.ndarray, ok: np.ndarray
+) -> None:
+    joined = pc.binary_join_element_wise(
+        pc.ascii_upper(letters), digits, pa.scalar("-", digits.type)
+    )
+    out[sel] = joined.to_numpy(zero_copy_only=False)
+    ok[sel] = True
 
 
 # --- plain text keys -----------------------------------------------------------------------

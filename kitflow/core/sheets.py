@@ -34,7 +34,8 @@ class ColumnSheet:
     works as for a RawSheet; `columns[j]` is Excel column j + 1 below the header, row i of
     every column being Excel row `first_row + i`. A column that mixed numbers and text in the
     file arrives as text; `numbers(j)` then says which of its cells were numbers (the reader
-    reads that only when asked, since it costs a second pass over the file).
+    reads that only when asked, since it costs a second pass over the file). `prefetch()`
+    starts that pass in the background, so it overlaps the parsing of the other columns.
     """
 
     file: str
@@ -44,6 +45,7 @@ class ColumnSheet:
     height: int
     columns: Mapping[int, pd.Series]
     numbers: Callable[[int], np.ndarray] | None = field(default=None, compare=False)
+    prefetch: Callable[[], None] | None = field(default=None, compare=False)
 
     @property
     def where(self) -> str:
