@@ -105,7 +105,7 @@ def _kitflow(data: Path, parallel: bool) -> dict:
 
     from config.settings import load_settings
     from kitflow.core.bookings import BookingsOptions, combine, header_finder, parse_bookings
-    from kitflow.readers import READ_WORKERS, booking_files, read_export
+    from kitflow.readers import READ_WORKERS, booking_files, read_export, reading_order
     from reports.bilag import write_bilag
     from reports.csv_files import write_csv_files
     from reports.workbook import write_workbook
@@ -126,10 +126,11 @@ def _kitflow(data: Path, parallel: bool) -> dict:
     t = clock("register", t)
     parsed = []
     if parallel:
-        # As the nightly flow reads: READ_WORKERS exports at a time, results in name order.
+        # As the nightly flow reads: READ_WORKERS at a time, largest first, results in name order.
         paths = booking_files(data / "bookings")
         with ThreadPoolExecutor(READ_WORKERS) as pool:
-            results = list(pool.map(lambda path: parse_export(path, options), paths))
+            started = {p: pool.submit(parse_export, p, options) for p in reading_order(paths)}
+            results = [started[p].result() for p in paths]
         parsed = [sheet for sheets, _info in results for sheet in sheets]
         t = clock("read+parse", t)
     else:

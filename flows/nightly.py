@@ -18,7 +18,7 @@ from flows.reminders import paamindelser
 from kitflow.core.bookings import BookingsOptions
 from kitflow.core.obligations import AccountDue
 from kitflow.lock import one_run_per_data_folder
-from kitflow.readers import READ_WORKERS, booking_files
+from kitflow.readers import READ_WORKERS, booking_files, reading_order
 from reports.model import Report
 from tasks.artifacts import publish_artifacts_task, start_progress, update_progress
 from tasks.ingest import combine_exports, read_export_task, read_register_task
@@ -108,14 +108,15 @@ def afstemning(
     register, register_file = read_register_task(data / "register.xlsx")
     paths = booking_files(data / "bookings")
     progress = start_progress(len(paths))
-    # Exports are read READ_WORKERS at a time (fastexcel and Arrow work outside the GIL, so a
-    # second thread uses the second core). Results are taken in name order, so the first file
-    # keeps a duplicate and a bad file fails the run as in a serial run, whatever ends first.
-    futures = [read_export_task.submit(path, options) for path in paths]
-    names = {f.task_run_id: path.name for f, path in zip(futures, paths, strict=True)}
-    for done, future in enumerate(as_completed(futures), start=1):
+    # Exports are read READ_WORKERS at a time, largest first (fastexcel and Arrow work outside
+    # the GIL, so a second thread uses the second core). Results are taken in name order, so
+    # the first file keeps a duplicate and a bad file fails the run as in a serial run,
+    # whatever ends first.
+    futures = {path: read_export_task.submit(path, options) for path in reading_order(paths)}
+    names = {f.task_run_id: path.name for path, f in futures.items()}
+    for done, future in enumerate(as_completed(list(futures.values())), start=1):
         update_progress(progress, done, len(paths), names[future.task_run_id])
-    results = [future.result() for future in futures]
+    results = [futures[path].result() for path in paths]
     bookings = combine_exports(results)
     report = reconcile_task(
         as_of,

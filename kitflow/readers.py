@@ -12,6 +12,7 @@ import io
 import posixpath
 import re
 import zipfile
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from xml.etree import ElementTree
@@ -86,6 +87,15 @@ def booking_files(folder: Path) -> list[Path]:
             str(folder), "mappen indeholder ingen eksporter (.xlsx, .xls eller .csv)"
         )
     return files
+
+
+def reading_order(paths: Sequence[Path]) -> list[Path]:
+    """The order to start reading in: largest file first.
+
+    With READ_WORKERS reading at once, a large file started last would run on one core while
+    the other waits; results are still combined in name order (`booking_files`).
+    """
+    return sorted(paths, key=lambda p: (-p.stat().st_size, p.name))
 
 
 def read_workbook(path: Path, display_name: str | None = None) -> dict[str, RawSheet]:
