@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,9 +54,7 @@ def parse_export(path: Path, options: BookingsOptions) -> tuple[list[ParsedSheet
             for name, exc in skipped
         )
         first = parsed[0]
-        parsed[0] = ParsedSheet(
-            first.bookings, first.quarantined, first.findings + notes, first.control
-        )
+        parsed[0] = dataclasses.replace(first, findings=first.findings + notes)
     info = FileRead(
         file=path.name,
         sha256=sha256(path),

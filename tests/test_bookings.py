@@ -228,3 +228,36 @@ def test_xlsx_rows_are_numbered_as_excel_shows_them(tmp_path):
     parsed = parse_bookings(read_workbook(path)["Data"])
     assert parsed.quarantined["row"].tolist() == [4]
     assert str(parsed.findings[0].location) == "eksport.xlsx:Data!4"
+
+
+@pytest.mark.parametrize("line", [1, None])
+def test_a_booking_in_an_xlsx_and_in_a_csv_is_counted_once(tmp_path, line):
+    # The xlsx is read column-wise (fastexcel, typed columns), the CSV as rows of text: the
+    # same booking must be recognised whatever the reader made of its cells.
+    from openpyxl import Workbook
+
+    from kitflow.core.bookings import header_finder
+    from kitflow.core.sheets import ColumnSheet
+    from kitflow.readers import read_export
+
+    header = HEADER if line else [h for h in HEADER if h != "Linje"]
+    wb = Workbook()
+    ws = wb.active
+    ws.append(header)
+    first = [dt.datetime(2020, 3, 1), "XA-4411000006", 1234.5, 4000, 77, line, "Licens"]
+    other = [dt.datetime(2020, 3, 2), "XA-4411000006", 10, 4000, 78, line, "Andet"]
+    for row in (first, other):
+        ws.append([v for h, v in zip(HEADER, row, strict=True) if h in header])
+    wb.save(tmp_path / "a.xlsx")
+    csv_row = ["01.03.2020", "XA4411000006", "1.234,50", "4000", "77", "1", "Licens"]
+    text = (
+        ";".join(header)
+        + "\n"
+        + ";".join(v for h, v in zip(HEADER, csv_row, strict=True) if h in header)
+    )
+    (tmp_path / "b.csv").write_text(text + "\n", encoding="utf-8")
+    sheets = read_export(tmp_path / "a.xlsx", header_finder())
+    assert isinstance(sheets[0], ColumnSheet)
+    combined = combine([parse_bookings(sheets[0]), parse_bookings(read_csv(tmp_path / "b.csv"))])
+    assert combined.bookings["document_number"].tolist() == ["77", "78"]
+    assert combined.duplicates["file"].tolist() == ["b.csv"]

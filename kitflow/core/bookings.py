@@ -76,6 +76,8 @@ class ParsedSheet:
     quarantined: pd.DataFrame
     findings: tuple[Finding, ...]
     control: SheetControl
+    # `identity_hashes(bookings)`, made where the sheet is parsed (in parallel), for combine.
+    identity_hash: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -337,6 +339,7 @@ def parse_bookings(
     control = _check_totals(sheet, raw, amounts, amount_errors, candidate, good, is_total, loc)
     findings.extend(control[1])
     return ParsedSheet(
+        identity_hash=identity_hashes(bookings),
         bookings=bookings,
         quarantined=quarantined,
         findings=tuple(findings),
@@ -459,6 +462,34 @@ _CONTENT = ("posting_date", "loebenummer", "amount_ore", "art", "text")
 _IDENTITY = ["document_number", *_CONTENT]
 
 
+# The identity columns' types, fixed before hashing, so equal bookings from any two sheets
+# hash equal (a booking whose hash occurs once is certainly unique; see combine).
+_IDENTITY_TYPES = {
+    "document_number": "str",
+    "line": "str",
+    "posting_date": "datetime64[s]",
+    "loebenummer": "str",
+    "amount_ore": "int64",
+    "art": "str",
+    "text": "str",
+}
+
+
+def identity_hashes(bookings: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash per booking of what `_identities` compares (its line or its content)."""
+    out = np.zeros(len(bookings), dtype=np.uint64)
+    if bookings.empty:
+        return out
+    typed = bookings[list(_IDENTITY_TYPES)].astype(_IDENTITY_TYPES)
+    has_line = (typed["line"] != "").to_numpy()
+    # The two kinds of identity never equal each other, as in `_identities`: the flag is hashed.
+    for rows, columns in ((has_line, ["document_number", "line"]), (~has_line, _IDENTITY)):
+        if rows.any():
+            part = typed.loc[rows, columns].assign(_line=rows[rows])
+            out[rows] = pd.util.hash_pandas_object(part, index=False).to_numpy(np.uint64)
+    return out
+
+
 def _identities(everything: pd.DataFrame) -> np.ndarray:
     """A number per booking that is equal exactly where the identity (without occurrence) is:
     document number and line where there is a line, else document number and content."""
@@ -498,13 +529,25 @@ def combine(parsed: Sequence[ParsedSheet]) -> CombinedBookings:
             tuple(findings),
         )
     everything = pd.concat(frames, ignore_index=True)
-    # Grouped on the typed columns rather than joined into key strings: the same partition,
-    # without building a million strings.
+    hashes = np.concatenate(
+        [
+            p.identity_hash if p.identity_hash is not None else identity_hashes(p.bookings)
+            for p in parsed
+            if not p.bookings.empty
+        ]
+    )
     position = np.arange(len(everything))
-    keys = pd.DataFrame({"order": everything["_order"].to_numpy(), "id": _identities(everything)})
-    keys["occurrence"] = keys.groupby(["order", "id"], sort=False).cumcount()
-    keys["position"] = position
-    first = keys.groupby(["id", "occurrence"], sort=False)["position"].transform("min").to_numpy()
+    first = position.copy()
+    # Only bookings whose hash occurs more than once can have a copy; those few are grouped
+    # on their typed columns, so equality is decided exactly, never by the hash.
+    maybe = np.flatnonzero(pd.Series(hashes).duplicated(keep=False).to_numpy())
+    if maybe.size:
+        some = everything.iloc[maybe]
+        keys = pd.DataFrame({"order": some["_order"].to_numpy(), "id": _identities(some)})
+        keys["occurrence"] = keys.groupby(["order", "id"], sort=False).cumcount()
+        keys["position"] = maybe
+        by = keys.groupby(["id", "occurrence"], sort=False)["position"]
+        first[maybe] = by.transform("min").to_numpy()
     dup_mask = first != position
     everything = everything.drop(columns=["_order"])
     kept = everything[~dup_mask]
