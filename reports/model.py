@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -12,7 +13,14 @@ import pandas as pd
 from kitflow.core.bookings import CombinedBookings, SheetControl
 from kitflow.core.findings import Finding, Location, Severity
 from kitflow.core.reconcile import PostFigures, Reconciliation
-from kitflow.core.register import KATEGORIER, Kategorisvar, Loebenummer, Project, Register
+from kitflow.core.register import (
+    KATEGORIER,
+    Bevillingslinje,
+    Kategorisvar,
+    Loebenummer,
+    Project,
+    Register,
+)
 from kitflow.core.rules import DueDecision, decide, explanation_required
 
 
@@ -108,11 +116,9 @@ class Report:
         return tuple(f for f in self.findings if f.severity == Severity.ERROR)
 
 
-def _decisions(register: Register, numbers: Sequence[str]) -> tuple[Decision, ...]:
+def _decisions(lines: Iterable[Bevillingslinje]) -> tuple[Decision, ...]:
     grouped: dict[str, list] = {}
-    for line in register.bevillinger:
-        if line.loebenummer not in numbers:
-            continue
+    for line in lines:
         entry = grouped.setdefault(line.beslutning, [line.dato, 0, 0])
         if entry[0] is None:
             entry[0] = line.dato
@@ -134,10 +140,22 @@ def build_report(
     """Apply rules A1–A4 per project and gather everything the renderers show."""
     accounts = []
     findings: list[Finding] = [*bookings.findings, *register.findings]
+    # The register's sheets indexed by project once: per project they are looked up, not
+    # scanned (a scan per project grew with the square of the register).
+    numbers_of: dict[str, list[Loebenummer]] = defaultdict(list)
+    for n in register.loebenumre:
+        numbers_of[n.projekt].append(n)
+    # With their place in the register, so a project's decisions keep the register's order.
+    lines_of: dict[str, list[tuple[int, Bevillingslinje]]] = defaultdict(list)
+    for i, line in enumerate(register.bevillinger):
+        lines_of[line.loebenummer].append((i, line))
+    answers_of: dict[str, dict[str, Kategorisvar]] = defaultdict(dict)
+    for k in register.kategorier:
+        answers_of[k.projekt][k.kategori] = k
     for project in register.projects:
-        numbers = [n for n in register.loebenumre if n.projekt == project.projekt]
+        numbers = numbers_of.get(project.projekt, [])
         figures = reconciliation.per_project[project.projekt]
-        answers = {k.kategori: k for k in register.kategorier if k.projekt == project.projekt}
+        answers = answers_of.get(project.projekt, {})
         account = ProjectAccount(
             project=project,
             figures=figures,
@@ -145,7 +163,9 @@ def build_report(
                 LoebenummerAccount(n, reconciliation.per_loebenummer[n.loebenummer])
                 for n in numbers
             ),
-            decisions=_decisions(register, [n.loebenummer for n in numbers]),
+            decisions=_decisions(
+                line for _, line in sorted(x for n in numbers for x in lines_of[n.loebenummer])
+            ),
             due=decide(project, figures, as_of, threshold_ore),
             kategorier=tuple(
                 answers.get(k, Kategorisvar(project.projekt, k, None, "", 0)) for k in KATEGORIER
