@@ -11,6 +11,7 @@ from prefect import flow, get_run_logger
 from prefect.futures import as_completed
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import opaque
 
 from config.settings import Settings, load_settings
 from flows.failure import fail_with_reason, mail_koncern_it
@@ -118,10 +119,12 @@ def afstemning(
         update_progress(progress, done, len(paths), names[future.task_run_id])
     results = [futures[path].result() for path in paths]
     bookings = combine_exports(results)
+    # `opaque`: Prefect records where each input came from, but does not walk through a
+    # million bookings (or a report of them) looking for futures: that took ~4 s a night.
     report = reconcile_task(
         as_of,
-        register,
-        bookings,
+        opaque(register),
+        opaque(bookings),
         [register_file, *(info for _parsed, info in results)],
         **report_options(settings),
     )
@@ -144,7 +147,7 @@ def afstemning(
             logger.warning(
                 "%s findes ikke: ingen påmindelser i denne kørsel", data / "acquisitions.xlsx"
             )
-        folder = write_reports_task(report, Path(settings.output_dir), extra)
+        folder = write_reports_task(opaque(report), Path(settings.output_dir), extra)
     c = report.reconciliation.conservation
     for finding in report.findings:
         logger.warning(str(finding)) if finding.severity.value != "info" else logger.info(
@@ -166,7 +169,7 @@ def afstemning(
         "reminders": None if reminders is None else reminders.to_dict(),
     }
     publish_artifacts_task(
-        report,
+        opaque(report),
         folder,
         data_dir=data,
         state_dir=Path(settings.state_dir),
