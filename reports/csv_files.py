@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -92,8 +92,17 @@ def quarantine_rows(frame: pd.DataFrame):
         )
 
 
-def booking_rows(frame: pd.DataFrame, extra: Sequence[str] = ()):
-    """Bookings with their source location, as the CSV files and the workbook list them."""
+def booking_rows(
+    frame: pd.DataFrame,
+    extra: Sequence[str] = (),
+    amount: Callable[[int], object] | None = None,
+):
+    """Bookings with their source location, as the CSV files and the workbook list them.
+
+    The amount is written by `amount` from øre: "1234.56" for the CSV files (the default),
+    a number for the workbook.
+    """
+    amount = amount or kr_csv
     if frame.empty:
         return
     dates = pd.Series(frame["posting_date"]).astype("datetime64[s]").dt.strftime("%Y-%m-%d")
@@ -122,7 +131,7 @@ def booking_rows(frame: pd.DataFrame, extra: Sequence[str] = ()):
             date,
             number or "",
             safe_text(raw),
-            kr_csv(int(ore)),
+            amount(int(ore)),
             safe_text(art),
             safe_text(doc),
             safe_text(line),

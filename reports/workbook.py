@@ -270,6 +270,11 @@ def _table(
     _widths(ws, widths)
 
 
+def _kroner(ore: int) -> float:
+    # The double nearest the exact amount, as float("1234.56") of the CSV's text would give.
+    return ore / 100
+
+
 def _as_number(rows: Iterable[Sequence[object]], money_cols: Sequence[int]):
     for values in rows:
         values = list(values)
@@ -295,7 +300,7 @@ def write_workbook(report: Report, path: Path) -> None:
         kroner,
         "Ikke matchede",
         csv_files.BOOKING_HEADER,
-        _as_number(csv_files.booking_rows(report.unmatched), (6,)),
+        csv_files.booking_rows(report.unmatched, amount=_kroner),
         booking_widths,
     )
     _table(
@@ -304,7 +309,7 @@ def write_workbook(report: Report, path: Path) -> None:
         kroner,
         "Interne",
         csv_files.BOOKING_HEADER,
-        _as_number(csv_files.booking_rows(report.internal), (6,)),
+        csv_files.booking_rows(report.internal, amount=_kroner),
         booking_widths,
     )
     _table(
