@@ -239,19 +239,23 @@ def measure_run(data: Path) -> dict:
         env["KITFLOW_STATE_DIR"] = str(Path(out) / "state")
         cmd = [str(kitflow), "run", "--data", str(data), "--out", str(Path(out) / "out")]
         cmd += ["--as-of", AS_OF, "--no-send"]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        t = time.perf_counter()
-        done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - t
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if done.returncode != 0:
-        raise RuntimeError(f"kitflow run failed:\n{done.stderr[-3000:]}")
-    # ru_maxrss of children is the largest child so far; earlier stages may have been larger.
+        with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
+            t = time.perf_counter()
+            child = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out_file, stderr=err_file)
+            # wait4 gives this run's own peak memory (RUSAGE_CHILDREN would give the largest
+            # of every measurement so far).
+            _pid, status, usage = os.wait4(child.pid, 0)
+            wall = time.perf_counter() - t
+            child.returncode = os.waitstatus_to_exitcode(status)
+            out_file.seek(0)
+            err_file.seek(0)
+            stdout, stderr = out_file.read().decode(), err_file.read().decode()
+    if child.returncode != 0:
+        raise RuntimeError(f"kitflow run failed:\n{stderr[-3000:]}")
     return {
         "wall": wall,
-        "peak_mib": peak / 1024,
-        "peak_is_max_so_far": peak == before,
-        "stdout": done.stdout.strip().splitlines()[-2:],
+        "peak_mib": usage.ru_maxrss / 1024,
+        "stdout": stdout.strip().splitlines()[-2:],
     }
 
 
