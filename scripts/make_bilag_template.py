@@ -290,9 +290,47 @@ def build(path: Path = OUT) -> Path:
     para(doc, "Er anlægsprojektet registreret i anlægskartoteket: {{ pr.anlaegskartotek }}")
     tag(doc, "{%p endfor %}")
 
+    slim(doc)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
     return path
+
+
+STYLE_REFS = ("w:pStyle", "w:rStyle", "w:tblStyle", "w:basedOn", "w:next", "w:link")
+
+
+def slim(doc: Document) -> None:
+    """Keep only the styles the template uses; drop Word 2010's stylesWithEffects copy.
+
+    python-docx's default template carries every built-in style (350 KB) and a second copy of
+    them (440 KB); each of the 51 documents a run writes parsed and wrote both, which was most
+    of the Word time. Word adds a built-in style back when a controller applies it.
+    """
+    parts = [doc.element, doc.styles.element]
+    parts += [r.target_part.element for r in doc.part.rels.values() if "footer" in r.reltype]
+    parts += [doc.part.numbering_part.element]
+    styles = {s.get(qn("w:styleId")): s for s in doc.styles.element.findall(qn("w:style"))}
+    keep = {i for i, s in styles.items() if s.get(qn("w:default")) == "1"}
+    for part in parts[:1] + parts[2:]:
+        for tag in STYLE_REFS[:3]:
+            keep |= {e.get(qn("w:val")) for e in part.iter(qn(tag))}
+    todo = list(keep)
+    while todo:  # the styles they are based on, continue with or are linked to
+        style = styles.get(todo.pop())
+        for tag in STYLE_REFS[3:]:
+            ref = None if style is None else style.find(qn(tag))
+            if ref is not None and ref.get(qn("w:val")) not in keep:
+                keep.add(ref.get(qn("w:val")))
+                todo.append(ref.get(qn("w:val")))
+    for style_id, style in styles.items():
+        if style_id not in keep:
+            style.getparent().remove(style)
+    latent = doc.styles.element.find(qn("w:latentStyles"))
+    if latent is not None:
+        latent.getparent().remove(latent)
+    for r_id, rel in list(doc.part.rels.items()):
+        if rel.reltype.endswith("/stylesWithEffects"):
+            doc.part.drop_rel(r_id)
 
 
 if __name__ == "__main__":
