@@ -95,14 +95,13 @@ def quarantine_rows(frame: pd.DataFrame):
 def booking_rows(
     frame: pd.DataFrame,
     extra: Sequence[str] = (),
-    amount: Callable[[int], object] | None = None,
+    amount: Callable[[int], object] = kr_csv,
 ):
     """Bookings with their source location, as the CSV files and the workbook list them.
 
     The amount is written by `amount` from øre: "1234.56" for the CSV files (the default),
     a number for the workbook.
     """
-    amount = amount or kr_csv
     if frame.empty:
         return
     dates = pd.Series(frame["posting_date"]).astype("datetime64[s]").dt.strftime("%Y-%m-%d")
@@ -140,13 +139,14 @@ def booking_rows(
         )
 
 
-def due_rows(report: Report):
+def due_rows(report: Report, amount: Callable[[int], object] = kr_csv):
+    """Every project's deadline decision; amounts written by `amount` as in `booking_rows`."""
     for account in report.projects:
         d = account.due
         yield (
             safe_text(d.projekt),
-            kr_csv(d.brutto_udgifter),
-            kr_csv(d.brutto_indtaegter),
+            amount(d.brutto_udgifter),
+            amount(d.brutto_indtaegter),
             "" if d.faerdiggjort is None else d.faerdiggjort.isoformat(),
             "" if d.frist is None else d.frist.isoformat(),
             d.aflaeggelse,

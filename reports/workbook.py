@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -15,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import csv_files, sheet_xml
+from reports.csv_files import booking_rows
 from reports.format import fmt_date, safe_text, thousands
 from reports.model import ProjectAccount, Report
 from reports.tables import (
@@ -275,14 +275,6 @@ def _kroner(ore: int) -> float:
     return ore / 100
 
 
-def _as_number(rows: Iterable[Sequence[object]], money_cols: Sequence[int]):
-    for values in rows:
-        values = list(values)
-        for i in money_cols:
-            values[i] = float(Decimal(values[i])) if values[i] not in ("", None) else None
-        yield values
-
-
 def write_workbook(report: Report, path: Path) -> None:
     """Oversigt, a sheet per project in the bilag, and the lists a controller works from."""
     wb = Workbook()
@@ -292,39 +284,22 @@ def write_workbook(report: Report, path: Path) -> None:
     for account in report.overview:
         ws = wb.create_sheet(_sheet_name(account.project.kort_navn, used))
         _project_sheet(ws, report, account)
-    booking_widths = (28, 14, 8, 12, 16, 18, 14, 8, 14, 8, 40)
     lists: dict[str, sheet_xml.SheetRows] = {}
-    _table(
-        wb.create_sheet(),
-        lists,
-        kroner,
-        "Ikke matchede",
-        csv_files.BOOKING_HEADER,
-        csv_files.booking_rows(report.unmatched, amount=_kroner),
-        booking_widths,
-    )
-    _table(
-        wb.create_sheet(),
-        lists,
-        kroner,
-        "Interne",
-        csv_files.BOOKING_HEADER,
-        csv_files.booking_rows(report.internal, amount=_kroner),
-        booking_widths,
-    )
-    _table(
-        wb.create_sheet(),
-        lists,
-        kroner,
+
+    def table(title: str, header: Sequence[str], rows, widths: Sequence[float]) -> None:
+        _table(wb.create_sheet(), lists, kroner, title, header, rows, widths)
+
+    booking_widths = (28, 14, 8, 12, 16, 18, 14, 8, 14, 8, 40)
+    bookings = csv_files.BOOKING_HEADER
+    table("Ikke matchede", bookings, booking_rows(report.unmatched, amount=_kroner), booking_widths)
+    table("Interne", bookings, booking_rows(report.internal, amount=_kroner), booking_widths)
+    table(
         "Karantæne",
         csv_files.QUARANTINE_HEADER,
         csv_files.quarantine_rows(report.quarantined),
         (28, 14, 8, 14, 18, 14, 14, 8, 30, 60),
     )
-    _table(
-        wb.create_sheet(),
-        lists,
-        kroner,
+    table(
         "Forfaldne",
         (
             "Projekt",
@@ -336,22 +311,16 @@ def write_workbook(report: Report, path: Path) -> None:
             "Status",
             "Udvalg",
         ),
-        _as_number(csv_files.due_rows(report), (1, 2)),
+        csv_files.due_rows(report, amount=_kroner),
         (50, 18, 18, 12, 12, 14, 16, 24),
     )
-    _table(
-        wb.create_sheet(),
-        lists,
-        kroner,
+    table(
         "Fund",
         ("Alvor", "Fil", "Ark", "Række", "Kode", "Besked"),
         csv_files.finding_rows(report),
         (10, 30, 14, 8, 26, 100),
     )
-    _table(
-        wb.create_sheet(),
-        lists,
-        kroner,
+    table(
         "Kørsel",
         ("Fil", "Ark", "Rækker", "Posteringer", "Karantæne", "Kontroltotal (kr.)", "sha256"),
         _file_rows(report),
@@ -367,7 +336,7 @@ def _file_rows(report: Report):
         if not f.sheets:
             yield (safe_text(f.file), "", None, None, None, None, f.sha256)
         for s in f.sheets:
-            total = None if s.control_total_ore is None else s.control_total_ore / 100
+            total = None if s.control_total_ore is None else _kroner(s.control_total_ore)
             yield (
                 safe_text(f.file),
                 safe_text(s.sheet or ""),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +17,7 @@ from kitflow.core.bookings import QUARANTINE_COLUMNS
 from reports import csv_files
 from reports.model import Report
 from reports.sheet_xml import MAX_CELL_TEXT, cell_text, sheet_rows
-from reports.workbook import KR, _as_number, _file_rows, write_workbook
+from reports.workbook import KR, _file_rows, write_workbook
 from tests.test_bilag import example_report
 
 LONG = "Lang tekst " * 4000  # 44,000 characters, over Excel's cell limit
@@ -67,6 +68,15 @@ def tricky_report() -> Report:
         reconciliation=dataclasses.replace(report.reconciliation, internal=frame),
         quarantined=quarantined,
     )
+
+
+def _as_number(rows, money_cols):
+    """Kroner columns from the CSV's exact text to float, as write_workbook did before."""
+    for values in rows:
+        values = list(values)
+        for i in money_cols:
+            values[i] = float(Decimal(values[i])) if values[i] not in ("", None) else None
+        yield values
 
 
 def reference_lists(report: Report) -> Workbook:
