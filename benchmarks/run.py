@@ -110,7 +110,7 @@ def _kitflow(data: Path, parallel: bool) -> dict:
     from reports.csv_files import write_csv_files
     from reports.workbook import write_workbook
     from tasks.ingest import load_register, parse_export
-    from tasks.reconcile import make_report
+    from tasks.reconcile import make_report, report_options
 
     settings = load_settings(None, data_dir=str(data))
     times: dict[str, float] = {}
@@ -146,10 +146,8 @@ def _kitflow(data: Path, parallel: bool) -> dict:
         register,
         bookings,
         [],
-        threshold_kr=settings.separate_account_threshold,
-        explanation_pct=settings.explanation_threshold_pct,
-        explanation_amount_kr=settings.explanation_threshold_amount,
-        max_quarantined=10_000,
+        # As the run judges (report_options), with room for the generator's bad cells.
+        **{**report_options(settings), "max_quarantined": 10_000},
     )
     t = clock("reconcile+rules", t)
     # The figure the 1.5x target is about, per measurement (a sum of best stages would mix runs).

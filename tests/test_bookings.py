@@ -3,11 +3,12 @@
 import datetime as dt
 
 import pytest
+from openpyxl import Workbook
 
-from kitflow.core.bookings import BookingsOptions, combine, parse_bookings
+from kitflow.core.bookings import BookingsOptions, combine, header_finder, parse_bookings
 from kitflow.core.findings import FatalInputError
-from kitflow.core.sheets import RawSheet
-from kitflow.readers import read_csv, read_workbook
+from kitflow.core.sheets import ColumnSheet, RawSheet
+from kitflow.readers import read_csv, read_export, read_workbook
 
 HEADER = ["Bogføringsdato", "Løbenummer", "Beløb", "Art", "Bilagsnummer", "Linje", "Tekst"]
 
@@ -234,12 +235,6 @@ def test_xlsx_rows_are_numbered_as_excel_shows_them(tmp_path):
 def test_a_booking_in_an_xlsx_and_in_a_csv_is_counted_once(tmp_path, line):
     # The xlsx is read column-wise (fastexcel, typed columns), the CSV as rows of text: the
     # same booking must be recognised whatever the reader made of its cells.
-    from openpyxl import Workbook
-
-    from kitflow.core.bookings import header_finder
-    from kitflow.core.sheets import ColumnSheet
-    from kitflow.readers import read_export
-
     header = HEADER if line else [h for h in HEADER if h != "Linje"]
     wb = Workbook()
     ws = wb.active
