@@ -39,7 +39,7 @@ def test_amounts_parse_exactly_to_ore(cell, ore):
     assert amounts_to_ore(pd.Series([cell], dtype=object))[0][0] == ore
 
 
-@pytest.mark.parametrize("cell", ["12,3,4", "abc", "1,005", 1.005, "", None, True])
+@pytest.mark.parametrize("cell", ["12,3,4", "abc", "1,005", 1.005, 8635734436.035, "", None, True])
 def test_bad_amounts_say_why(cell):
     with pytest.raises(CellError):
         parse_amount(cell)

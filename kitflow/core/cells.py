@@ -30,6 +30,9 @@ _DANISH = re.compile(r"^(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?$")
 _DOT_DECIMAL = re.compile(r"^(\d+)\.(\d{1,2})$")
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 _FLOAT_NOISE = 1e-4  # in øre: Excel arithmetic leaves ~1e-9 kr. of noise, never 1/10,000 øre
+# Above ~5 mia. kr. one step of a double times 100 is itself more than _FLOAT_NOISE øre
+# (8635734436.03 * 100 is 863573443603.0001), so the tolerance is also a few such steps.
+_FLOAT_ULPS = 4
 
 
 def is_blank(value: object) -> bool:
@@ -82,7 +85,7 @@ def _float_to_ore(value: float) -> int:
         raise CellError(f'beløb "{value}" er ikke et tal')
     scaled = value * 100
     ore = round(scaled)
-    if abs(scaled - ore) > _FLOAT_NOISE:
+    if abs(scaled - ore) > max(_FLOAT_NOISE, _FLOAT_ULPS * math.ulp(scaled)):
         raise CellError(f'beløb "{value!r}" har brøkdele af en øre')
     return int(ore)
 
@@ -354,7 +357,8 @@ def amounts_to_ore(
         floats = obj[is_float].astype(np.float64)
         scaled = floats * 100
         rounded = np.round(scaled)
-        ok = np.isfinite(scaled) & (np.abs(scaled - rounded) <= _FLOAT_NOISE)
+        noise = np.maximum(_FLOAT_NOISE, _FLOAT_ULPS * np.abs(np.spacing(scaled)))
+        ok = np.isfinite(scaled) & (np.abs(scaled - rounded) <= noise)
         ok &= np.abs(rounded) <= MAX_ABS_ORE  # beyond it the scalar parser words the error
         idx = np.flatnonzero(is_float)
         out[idx[ok]] = rounded[ok].astype(np.int64)
