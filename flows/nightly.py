@@ -18,6 +18,7 @@ from flows.failure import fail_with_reason, mail_koncern_it
 from flows.reminders import paamindelser
 from kitflow.core.bookings import BookingsOptions
 from kitflow.core.obligations import AccountDue
+from kitflow.core.rules import Aflaeggelse, DueStatus
 from kitflow.lock import one_run_per_data_folder
 from kitflow.readers import READ_WORKERS, booking_files, reading_order
 from reports.model import Report
@@ -45,7 +46,7 @@ def accounts_due(report: Report) -> list[AccountDue]:
             sendt_til_revision=a.project.sendt_til_revision,
         )
         for a in report.projects
-        if a.due.frist is not None and a.due.aflaeggelse == "saerskilt"
+        if a.due.frist is not None and a.due.aflaeggelse is Aflaeggelse.SAERSKILT
     ]
 
 
@@ -163,7 +164,7 @@ def afstemning(
         "internal": c.internal_count,
         "quarantined": len(report.quarantined),
         "projects_in_bilag": len(report.overview),
-        "overdue": sum(a.due.status == "overskredet" for a in report.projects),
+        "overdue": sum(a.due.status is DueStatus.OVERSKREDET for a in report.projects),
         "explanations_missing": len(report.missing_explanations),
         "findings": len(report.findings),
         "reminders": None if reminders is None else reminders.to_dict(),

@@ -20,7 +20,7 @@ from kitflow.core.changes import (
     RunSnapshot,
 )
 from kitflow.core.findings import Severity
-from kitflow.core.rules import FORFALDEN, OVERSKREDET
+from kitflow.core.rules import DueStatus
 from reports.format import fmt_date, fmt_kr, fmt_pct, fmt_thousands
 from reports.model import Report
 
@@ -33,11 +33,11 @@ KEY_INDLAESNING = "afstemning-indlaesning"
 
 MAX_FINDINGS = 10
 STATUS_TEXT = {
-    "igangvaerende": "igangværende",
-    "ikke_forfalden": "ikke forfalden",
-    "forfalden": "forfalden",
-    "overskredet": "over fristen",
-    "aflagt": "aflagt",
+    DueStatus.IGANGVAERENDE: "igangværende",
+    DueStatus.IKKE_FORFALDEN: "ikke forfalden",
+    DueStatus.FORFALDEN: "forfalden",
+    DueStatus.OVERSKREDET: "over fristen",
+    DueStatus.AFLAGT: "aflagt",
 }
 SEVERITY_TEXT = {Severity.ERROR: "Fejl", Severity.WARNING: "Advarsel", Severity.INFO: "Info"}
 FILE_TEXT = {
@@ -154,8 +154,8 @@ def summary_markdown(
 ) -> str:
     """The run in Danish: files, bookings, projects due, explanations, reminders, findings."""
     c = report.reconciliation.conservation
-    due = [a for a in report.overview if a.due.status == FORFALDEN]
-    overdue = [a for a in report.overview if a.due.status == OVERSKREDET]
+    due = [a for a in report.overview if a.due.status is DueStatus.FORFALDEN]
+    overdue = [a for a in report.overview if a.due.status is DueStatus.OVERSKREDET]
     missing = report.missing_explanations
     errors = report.errors()
     lines = [f"# Afstemning pr. {fmt_date(report.as_of)}", ""]

@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from kitflow.core.rules import DueStatus
+
 # 2: bookings hashed as typed columns (1 hashed their text); a version-1 file is not compared.
 SNAPSHOT_VERSION = 2
 UNMATCHED = ""  # the snapshot's key for bookings that matched no project
@@ -158,7 +160,7 @@ class Changes:
         )
 
 
-OVERDUE = "overskredet"
+OVERDUE = DueStatus.OVERSKREDET
 _EMPTY = BookingsState(0, 0, 0)
 
 

@@ -31,6 +31,7 @@ from kitflow.core.acquisitions import (
     split_addresses,
 )
 from kitflow.core.findings import Finding, Location, Severity
+from kitflow.core.rules import DueStatus
 
 
 class Role(StrEnum):
@@ -519,7 +520,7 @@ def account_items(
     escalation = _named(split_addresses(schedule.escalation_email or ""), "")
     items: list[tuple[_Item, Schedule]] = []
     for a in accounts:
-        if a.status == "igangvaerende":
+        if a.status == DueStatus.IGANGVAERENDE:
             continue
         controller = a.controller_email or schedule.default_controller_email
         if a.forelagt is None:

@@ -5,17 +5,32 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from kitflow.core.reconcile import PostFigures
 from kitflow.core.register import Project
 
-SAERSKILT, AARSREGNSKAB = "saerskilt", "aarsregnskab"
-IGANGVAERENDE = "igangvaerende"
-IKKE_FORFALDEN = "ikke_forfalden"
-FORFALDEN = "forfalden"
-OVERSKREDET = "overskredet"
-AFLAGT = "aflagt"
-DUE_STATUSES = (FORFALDEN, OVERSKREDET)
+
+class Aflaeggelse(StrEnum):
+    """A1: how a project's accounts are presented; the values are due.csv's words."""
+
+    SAERSKILT = "saerskilt"  # a separate anlægsregnskab, in this year's bilag when due
+    AARSREGNSKAB = "aarsregnskab"  # with the annual accounts
+
+
+class DueStatus(StrEnum):
+    """A2: where a project stands against its deadline; the values are due.csv's words."""
+
+    IGANGVAERENDE = "igangvaerende"  # no completion date yet
+    IKKE_FORFALDEN = "ikke_forfalden"  # completion planned after as-of
+    FORFALDEN = "forfalden"  # the deadline is this year and not passed
+    OVERSKREDET = "overskredet"  # the deadline has passed unpresented
+    AFLAGT = "aflagt"  # presented to the committee
+
+    @property
+    def in_bilag(self) -> bool:
+        """Due now: a separate account with this status belongs in this year's bilag."""
+        return self in (DueStatus.FORFALDEN, DueStatus.OVERSKREDET)
 
 
 @dataclass(frozen=True)
@@ -27,14 +42,14 @@ class DueDecision:
     brutto_indtaegter: int
     faerdiggjort: dt.date | None
     frist: dt.date | None
-    aflaeggelse: str
-    status: str
+    aflaeggelse: Aflaeggelse
+    status: DueStatus
     udvalg: str
 
     @property
     def in_bilag(self) -> bool:
         """Due for a separate account and not yet presented: it belongs in this year's bilag."""
-        return self.aflaeggelse == SAERSKILT and self.status in DUE_STATUSES
+        return self.aflaeggelse is Aflaeggelse.SAERSKILT and self.status.in_bilag
 
 
 def completion_date(project: Project) -> dt.date | None:
@@ -62,22 +77,22 @@ def decide(
     done = completion_date(project)
     frist = dt.date(done.year, 12, 31) if done is not None else None
     if project.forelagt_udvalg is not None and project.forelagt_udvalg <= as_of:
-        status = AFLAGT
+        status = DueStatus.AFLAGT
     elif done is None:
-        status = IGANGVAERENDE
+        status = DueStatus.IGANGVAERENDE
     elif done > as_of:
-        status = IKKE_FORFALDEN
+        status = DueStatus.IKKE_FORFALDEN
     elif as_of > frist:
-        status = OVERSKREDET
+        status = DueStatus.OVERSKREDET
     else:
-        status = FORFALDEN
+        status = DueStatus.FORFALDEN
     return DueDecision(
         projekt=project.projekt,
         brutto_udgifter=brutto_udgifter,
         brutto_indtaegter=brutto_indtaegter,
         faerdiggjort=done,
         frist=frist,
-        aflaeggelse=SAERSKILT if separate else AARSREGNSKAB,
+        aflaeggelse=Aflaeggelse.SAERSKILT if separate else Aflaeggelse.AARSREGNSKAB,
         status=status,
         udvalg=project.udfoerende_udvalg or project.udvalg,
     )

@@ -1,0 +1,1 @@
+"""The application layer: the pipeline's steps as plain functions, without Prefect."""
