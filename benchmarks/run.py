@@ -100,19 +100,20 @@ def stage_kitflow_parallel(data: Path) -> dict:
 
 
 def _kitflow(data: Path, parallel: bool) -> dict:
+    import dataclasses
     import datetime as dt
     from concurrent.futures import ThreadPoolExecutor
 
-    from config.settings import load_settings
-    from kitflow.core.bookings import BookingsOptions, combine, header_finder, parse_bookings
-    from kitflow.readers import READ_WORKERS, booking_files, read_export, reading_order
+    from kitflow.app.inputs import export_paths, load_register, parse_export, register_path
+    from kitflow.app.settings import bookings_options, settings_for_run, thresholds
+    from kitflow.core.accounts import make_report
+    from kitflow.core.bookings import combine, header_finder, parse_bookings
+    from kitflow.readers import READ_WORKERS, read_export, reading_order
     from reports.bilag import write_bilag
     from reports.csv_files import write_csv_files
     from reports.workbook import write_workbook
-    from tasks.ingest import load_register, parse_export
-    from tasks.reconcile import make_report, report_options
 
-    settings = load_settings(None, data_dir=str(data))
+    settings = settings_for_run(data_dir=data)
     times: dict[str, float] = {}
 
     def clock(name: str, start: float) -> float:
@@ -121,20 +122,20 @@ def _kitflow(data: Path, parallel: bool) -> dict:
         return now
 
     t = time.perf_counter()
-    options = BookingsOptions()
-    register, _ = load_register(data / "register.xlsx")
+    options = bookings_options(settings)
+    register, _ = load_register(register_path(data))
     t = clock("register", t)
     parsed = []
     if parallel:
         # As the nightly flow reads: READ_WORKERS at a time, largest first, results in name order.
-        paths = booking_files(data / "bookings")
+        paths = export_paths(data)
         with ThreadPoolExecutor(READ_WORKERS) as pool:
             started = {p: pool.submit(parse_export, p, options) for p in reading_order(paths)}
             results = [started[p].result() for p in paths]
         parsed = [sheet for sheets, _info in results for sheet in sheets]
         t = clock("read+parse", t)
     else:
-        for path in booking_files(data / "bookings"):
+        for path in export_paths(data):
             sheets = read_export(path, header_finder(options))
             t = clock("read", t)
             parsed.extend(parse_bookings(s, options) for s in sheets)
@@ -146,8 +147,8 @@ def _kitflow(data: Path, parallel: bool) -> dict:
         register,
         bookings,
         [],
-        # As the run judges (report_options), with room for the generator's bad cells.
-        **{**report_options(settings), "max_quarantined": 10_000},
+        # As the run judges, with room for the generator's bad cells.
+        dataclasses.replace(thresholds(settings), max_quarantined_rows=10_000),
     )
     t = clock("reconcile+rules", t)
     # The figure the 1.5x target is about, per measurement (a sum of best stages would mix runs).

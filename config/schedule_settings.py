@@ -19,9 +19,16 @@ class FlowSchedule(BaseModel):
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
-        from prefect._internal.schemas.validators import validate_cron_string
+        # Checked by the schedule class the deployments are built with (Prefect's public API),
+        # so a cron line accepted here is one Prefect accepts.
+        from prefect.client.schemas.schedules import CronSchedule
+        from pydantic import ValidationError
 
-        return validate_cron_string(value)
+        try:
+            CronSchedule(cron=value)
+        except ValidationError as exc:
+            raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        return value
 
 
 # One class per flow, so a setting of only `active` or `parameters` keeps the default cron.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +22,11 @@ from config.schedule_settings import Schedules
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_CONFIG_FILE = CONFIG_DIR / "kitflow.toml"
 EXAMPLE_DATA_DIR = CONFIG_DIR / "example"
+DEFAULT_TIMEZONE = "Europe/Copenhagen"
+
+# The settings file `load_settings` was given, for the one Settings being built: a context
+# variable, so loading never changes the process's environment (threads and runs share it).
+_config_file: ContextVar[Path | None] = ContextVar("kitflow_config_file", default=None)
 
 
 class SmtpSettings(BaseModel):
@@ -70,7 +76,7 @@ class Settings(BaseSettings):
     output_dir: Path = Path("out")
     state_dir: Path = Path("state")
     database_url: str | None = None
-    timezone: str = "Europe/Copenhagen"
+    timezone: str = DEFAULT_TIMEZONE
 
     # A1: a separate account at or above this gross amount (kr.).
     separate_account_threshold: Decimal = Decimal("2000000")
@@ -105,7 +111,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = os.environ.get("KITFLOW_CONFIG") or DEFAULT_CONFIG_FILE
+        toml_file = _config_file.get() or os.environ.get("KITFLOW_CONFIG") or DEFAULT_CONFIG_FILE
         return (
             init_settings,
             env_settings,
@@ -126,19 +132,15 @@ class Settings(BaseSettings):
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Settings from `config_file` (or KITFLOW_CONFIG, or the default file), env and overrides."""
-    previous = os.environ.get("KITFLOW_CONFIG")
-    if config_file is not None:
-        if not Path(config_file).is_file():
-            from kitflow.core.findings import FatalInputError
+    """Settings from `config_file` (or KITFLOW_CONFIG, or the default file), env and overrides.
 
-            raise FatalInputError(str(config_file), "the settings file does not exist")
-        os.environ["KITFLOW_CONFIG"] = str(config_file)
+    FileNotFoundError when `config_file` is given and is not a file (the caller says it in
+    the user's words).
+    """
+    if config_file is not None and not Path(config_file).is_file():
+        raise FileNotFoundError(str(config_file))
+    token = _config_file.set(None if config_file is None else Path(config_file))
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     finally:
-        if config_file is not None:
-            if previous is None:
-                os.environ.pop("KITFLOW_CONFIG", None)
-            else:
-                os.environ["KITFLOW_CONFIG"] = previous
+        _config_file.reset(token)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from kitflow.outbox import FAILED as _F, pending_rows  # TEMP until core.ledger
+
+
+def failed_for_good(r):  # TEMP
+    return r.state == _F and r.next_attempt_at is None
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from config.settings import load_settings
-from kitflow.outbox import FAILED, SENT, pending_rows
+from kitflow.app.settings import settings_for_run, today
+from kitflow.outbox import FAILED, SENT
 from tasks.report_mail import (
     deliver_report_task,
     find_report_folder_task,
@@ -22,8 +26,7 @@ from tasks.report_mail import (
 
 def _run_name() -> str:
     as_of = flow_run.parameters.get("as_of")
-    today = dt.datetime.now(ZoneInfo("Europe/Copenhagen")).date()
-    return f"rapportmail {as_of or f'{today.isoformat()} (nyeste)'}"
+    return f"rapportmail {as_of or f'{today().isoformat()} (nyeste)'}"
 
 
 # A hung run (a mail server that never answers) is failed after an hour, not left running.
@@ -42,11 +45,11 @@ def rapportmail(
     due (failed earlier and past its backoff). With `send` off the mail is queued, not sent.
     """
     logger = get_run_logger()
-    settings = load_settings(Path(config_file) if config_file else None, output_dir=out_dir)
-    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
-    folder = find_report_folder_task(Path(settings.output_dir), as_of, today)
-    if as_of is None and folder.name != today.isoformat():
-        logger.warning("Ingen rapporter fra i dag (%s): sender de nyeste, %s", today, folder)
+    settings = settings_for_run(config_file, output_dir=out_dir)
+    day = today(settings.timezone)
+    folder = find_report_folder_task(Path(settings.output_dir), as_of, day)
+    if as_of is None and folder.name != day.isoformat():
+        logger.warning("Ingen rapporter fra i dag (%s): sender de nyeste, %s", day, folder)
     summary = read_summary_task(folder)
     result: dict = {
         "as_of": folder.name,
@@ -74,7 +77,7 @@ def rapportmail(
         queued=added,
         sent=delivery.sent if delivery else 0,
         pending=len(pending_rows(rows)),
-        failed=sum(r.state == FAILED and r.next_attempt_at is None for r in rows),
+        failed=sum(failed_for_good(r) for r in rows),
         delivery_error=delivery.stopped_early if delivery else None,
     )
     for r in rows:

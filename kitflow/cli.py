@@ -95,14 +95,11 @@ def check(
     as_of: AsOfOption = None,
 ) -> None:
     """Check a data folder as a run would read it; write nothing; exit 2 if a run would stop."""
-    from kitflow.check import check_data, load_check_settings
+    from kitflow.app.check import check_data
+    from kitflow.app.settings import settings_for_run, today
 
-    settings = load_check_settings(config, data)
-    date = _as_of(as_of)
-    if date is None:
-        from zoneinfo import ZoneInfo
-
-        date = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    settings = settings_for_run(config, data_dir=data)
+    date = _as_of(as_of) or today(settings.timezone)
     result = check_data(Path(settings.data_dir), settings, date)
     for line in result.lines:
         typer.echo(str(line))

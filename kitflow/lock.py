@@ -16,23 +16,19 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
-import functools
 import hashlib
-import inspect
 import json
 import os
 import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 from kitflow.core.findings import KitflowError
 
 # The first key of every kitflow advisory lock, so they cannot collide with other programs'.
 PG_NAMESPACE = 0x6B697466  # "kitf"
 _POLL_SECONDS = 0.5
-T = TypeVar("T")
 
 
 class RunLockedError(KitflowError):
@@ -212,45 +208,3 @@ def run_lock(
                 yield
         else:
             yield
-
-
-def _log_wait(data_dir: Path) -> Callable[[str], None]:
-    def on_wait(holder: str) -> None:
-        try:
-            from prefect import get_run_logger
-
-            logger = get_run_logger()
-        except Exception:  # outside a flow run: plain logging
-            import logging
-
-            logger = logging.getLogger("kitflow")
-        logger.warning("%s: venter på en anden kørsel af samme datamappe (%s)", data_dir, holder)
-
-    return on_wait
-
-
-def one_run_per_data_folder(fn: Callable[..., T]) -> Callable[..., T]:
-    """Run `fn` (a flow taking data_dir and config_file) holding its data folder's lock."""
-    signature = inspect.signature(fn)
-
-    @functools.wraps(fn)
-    def locked(*args: object, **kwargs: object) -> T:
-        from config.settings import load_settings
-
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        config_file = bound.arguments.get("config_file")
-        settings = load_settings(
-            Path(config_file) if config_file else None, data_dir=bound.arguments.get("data_dir")
-        )
-        data = Path(settings.data_dir)
-        with run_lock(
-            data,
-            Path(settings.state_dir),
-            settings.lock_wait_seconds,
-            settings.database_url,
-            _log_wait(data),
-        ):
-            return fn(*args, **kwargs)
-
-    return locked

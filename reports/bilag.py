@@ -11,9 +11,9 @@ from typing import Any
 import jinja2
 from docxtpl import DocxTemplate
 
+from kitflow.core.accounts import ProjectAccount, Report
 from kitflow.core.reconcile import PostFigures
 from reports.format import fmt_date, fmt_mio
-from reports.model import ProjectAccount, Report
 from reports.tables import (
     KATEGORI_TEKST,
     Row,

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from kitflow.core.accounts import Report
 from kitflow.core.bookings import QUARANTINE_COLUMNS
 from kitflow.core.money import kr_csv
 from kitflow.core.reconcile import PostFigures
 from reports.format import rounded_pct, safe_text
-from reports.model import Report
 
 ALL_PROJECTS = "I alt, alle projekter"
 

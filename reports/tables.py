@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from babel.numbers import format_decimal
 
+from kitflow.core.accounts import ProjectAccount, Report
 from kitflow.core.reconcile import Figures, PostFigures
 from reports.format import LOCALE, fmt_mio, fmt_thousands, rounded_pct
-from reports.model import ProjectAccount, Report
 
 TABLE_HEAD = "Projekt\n1.000 kr., løbende priser"
 OVERVIEW_HEADER = (TABLE_HEAD, "Rådighedsbeløb", "Forbrug", "Afvigelse", "Afvigelse i procent")

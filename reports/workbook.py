@@ -13,10 +13,10 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from kitflow.core.accounts import ProjectAccount, Report
 from reports import csv_files, sheet_xml
 from reports.csv_files import booking_rows
 from reports.format import fmt_date, safe_text, thousands
-from reports.model import ProjectAccount, Report
 from reports.tables import (
     KATEGORI_TEKST,
     Amount,

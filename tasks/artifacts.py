@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from uuid import UUID
 
@@ -17,13 +14,10 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
-from kitflow.core.changes import RunSnapshot, carry_items, diff
-from kitflow.publish import write_text_atomic
+from kitflow.app.snapshots import compare
+from kitflow.core.accounts import Report
 from reports import artifacts as render
-from reports.model import Report
 from tasks.common import IO_TASK
-
-SNAPSHOT_DIR = "afstemning"
 
 
 def start_progress(total: int) -> UUID:
@@ -44,43 +38,6 @@ def update_progress(artifact_id: UUID, done: int, total: int, name: str) -> None
     )
 
 
-def snapshot_path(state_dir: Path, data_dir: Path) -> Path:
-    """One snapshot per data folder: its name for people, a hash of its full path for safety."""
-    resolved = str(Path(data_dir).resolve())
-    slug = re.sub(r"[^a-z0-9]+", "-", Path(resolved).name.lower()).strip("-") or "data"
-    digest = hashlib.sha256(resolved.encode()).hexdigest()[:12]
-    return Path(state_dir) / SNAPSHOT_DIR / f"{slug}-{digest}.json"
-
-
-def load_snapshot(path: Path) -> tuple[RunSnapshot | None, str | None]:
-    """The previous run's snapshot, or None; an unreadable one is said, then replaced."""
-    if not path.is_file():
-        return None, None
-    try:
-        return RunSnapshot.from_json(path.read_text(encoding="utf-8")), None
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, (
-            f"Den gemte tilstand fra forrige kørsel ({path}) kunne ikke læses ({exc}); "
-            "denne kørsel sammenlignes derfor ikke og gemmer en ny."
-        )
-
-
-def save_snapshot(path: Path, snapshot: RunSnapshot) -> None:
-    """Write the snapshot whole or not at all: a killed run leaves the previous one."""
-    write_text_atomic(path, snapshot.to_json())
-
-
-def read_overdue_items(
-    folder: Path, reminders: Mapping[str, object] | None
-) -> tuple[str, ...] | None:
-    """Overdue acquisition items from the run's reminders.csv; None when the run had none."""
-    csv_path = folder / "reminders.csv"
-    if reminders is None or not reminders.get("open_day") or not csv_path.is_file():
-        return None
-    with csv_path.open(encoding="utf-8", newline="") as fh:
-        return render.overdue_items(csv.DictReader(fh))
-
-
 def publish_artifacts(
     report: Report,
     folder: Path,
@@ -88,14 +45,12 @@ def publish_artifacts(
     data_dir: Path,
     state_dir: Path,
     reminders: Mapping[str, object] | None,
+    overdue_items: Sequence[str] | None,
     send: bool,
     base_url: str | None,
 ) -> dict[str, str]:
     """Create the four keyed artifacts, then save this run's snapshot for the next run."""
-    path = snapshot_path(state_dir, data_dir)
-    previous, problem = load_snapshot(path)
-    current = render.snapshot_of(report, read_overdue_items(folder, reminders))
-    changes = diff(previous, current)
+    comparison = compare(report, overdue_items, data_dir=data_dir, state_dir=state_dir)
     files = [
         render.OutputFile(p.name, p.stat().st_size)
         for p in sorted(folder.iterdir())
@@ -114,7 +69,7 @@ def publish_artifacts(
         ),
         render.KEY_AENDRINGER: create_markdown_artifact(
             markdown=render.changes_markdown(
-                changes, report, data_dir=str(data_dir), problem=problem
+                comparison.changes, report, data_dir=str(data_dir), problem=comparison.problem
             ),
             key=render.KEY_AENDRINGER,
             description="Ændringer siden forrige kørsel",
@@ -127,9 +82,9 @@ def publish_artifacts(
             description=f"Rapportfilerne pr. {report.as_of:%d.%m.%Y}",
         ),
     }
-    if problem:
-        get_run_logger().warning("%s", problem)
-    save_snapshot(path, carry_items(previous, current))
+    if comparison.problem:
+        get_run_logger().warning("%s", comparison.problem)
+    comparison.save()
     return {key: str(value) for key, value in ids.items()}
 
 
@@ -141,6 +96,7 @@ def publish_artifacts_task(
     data_dir: Path,
     state_dir: Path,
     reminders: Mapping[str, object] | None,
+    overdue_items: Sequence[str] | None,
     send: bool,
     base_url: str | None,
 ) -> dict[str, str]:
@@ -150,6 +106,7 @@ def publish_artifacts_task(
         data_dir=data_dir,
         state_dir=state_dir,
         reminders=reminders,
+        overdue_items=overdue_items,
         send=send,
         base_url=base_url,
     )

@@ -12,6 +12,9 @@ from decimal import Decimal
 
 import pytest
 
+from kitflow.app.inputs import combine_exports, load_register, parse_export
+from kitflow.app.snapshots import load_snapshot, save_snapshot, snapshot_path
+from kitflow.core.accounts import Thresholds, make_report
 from kitflow.core.bookings import BookingsOptions
 from kitflow.core.changes import (
     SNAPSHOT_VERSION,
@@ -20,12 +23,10 @@ from kitflow.core.changes import (
     RunSnapshot,
     carry_items,
     diff,
+    snapshot_of,
 )
 from kitflow.readers import booking_files
 from reports import artifacts as render
-from tasks.artifacts import load_snapshot, save_snapshot, snapshot_path
-from tasks.ingest import combine_exports, load_register, parse_export
-from tasks.reconcile import make_report
 from tests.conftest import EXAMPLE_DATA
 
 NBSP = "\u00a0"
@@ -43,10 +44,12 @@ def report():
         register,
         combine_exports(results),
         [register_file, *(info for _parsed, info in results)],
-        threshold_kr=Decimal(2000000),
-        explanation_pct=Decimal(5),
-        explanation_amount_kr=None,
-        max_quarantined=100,
+        Thresholds(
+            separate_account_ore=200_000_000,
+            explanation_pct=Decimal(5),
+            explanation_amount_ore=None,
+            max_quarantined_rows=100,
+        ),
     )
 
 
@@ -151,7 +154,7 @@ def test_hostile_project_name_cannot_break_tables_or_inject_html(report):
     assert "<script>" not in summary
     assert "&lt;script&gt;" in summary
     _tables_are_whole(summary)
-    previous = render.snapshot_of(report, ())
+    previous = snapshot_of(report, ())
     changed = dataclasses.replace(
         previous,
         projects={
@@ -187,17 +190,6 @@ def test_reports_markdown_links_or_paths():
     plain = render.reports_markdown(files, "/srv/out/2020-12-31", "2020-12-31", None)
     assert "`/srv/out/2020-12-31`" in plain and "http" not in plain
     assert "`anlaegsregnskab.xlsx`" in plain and "report_base_url" in plain
-
-
-def test_overdue_items_from_reminder_milestones():
-    rows = [
-        {"rule": "C2", "item": "Lønsystem", "milestone": "D+14@2020-12-01"},
-        {"rule": "C2", "item": "Lønsystem", "milestone": "D+14@2020-12-01"},  # a cc row
-        {"rule": "C1", "item": "Kontrakt A", "milestone": "D-7@2021-01-07"},
-        {"rule": "C4", "item": "Systemet", "milestone": "D+0@2020-12-31"},
-        {"rule": "C5", "item": "Pilot", "milestone": "D+1@2020-12-30"},
-    ]
-    assert render.overdue_items(rows) == ("C2: Lønsystem", "C5: Pilot")
 
 
 # --- the diff --------------------------------------------------------------------------------
@@ -286,11 +278,11 @@ def test_items_unknown_today_carry_over():
 
 def test_snapshot_sees_a_booking_changed_at_the_same_amount_but_not_a_new_order(report):
     matched = report.reconciliation.matched
-    before = render.snapshot_of(report, None)
+    before = snapshot_of(report, None)
 
     def with_matched(frame):
         rec = dataclasses.replace(report.reconciliation, matched=frame)
-        return render.snapshot_of(dataclasses.replace(report, reconciliation=rec), None)
+        return snapshot_of(dataclasses.replace(report, reconciliation=rec), None)
 
     # The same bookings in another order: nothing changed.
     assert with_matched(matched.iloc[::-1].reset_index(drop=True)) == before
@@ -307,7 +299,7 @@ def test_snapshot_sees_a_booking_changed_at_the_same_amount_but_not_a_new_order(
 
 
 def test_snapshot_round_trip_of_the_example(report, tmp_path):
-    snap = render.snapshot_of(report, ("C2: Lønsystem",))
+    snap = snapshot_of(report, ("C2: Lønsystem",))
     assert sum(p.bookings.count for p in snap.projects.values()) == (
         report.reconciliation.conservation.matched_count
     )
@@ -318,7 +310,7 @@ def test_snapshot_round_trip_of_the_example(report, tmp_path):
     save_snapshot(path, snap)
     loaded, problem = load_snapshot(path)
     assert problem is None and loaded == snap
-    assert diff(loaded, render.snapshot_of(report, ("C2: Lønsystem",))).nothing
+    assert diff(loaded, snapshot_of(report, ("C2: Lønsystem",))).nothing
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
 
 

@@ -14,13 +14,13 @@ from docx import Document
 from openpyxl import load_workbook
 
 from config.settings import Settings
+from kitflow.app.inputs import combine_exports, load_register, parse_export
+from kitflow.app.settings import thresholds
+from kitflow.core.accounts import Report, make_report
 from kitflow.core.bookings import BookingsOptions
 from kitflow.readers import booking_files
 from reports.bilag import MISSING, TEMPLATE, bilag_context, render_bilag, write_bilag
-from reports.model import Report
 from reports.workbook import write_workbook
-from tasks.ingest import combine_exports, load_register, parse_export
-from tasks.reconcile import make_report
 from tests.conftest import EXAMPLE_DATA
 
 # Bilag 4 (2020), Regnskab: (kort navn) -> rådighedsbeløb, forbrug, afvigelse (1.000 kr.), pct.
@@ -61,10 +61,7 @@ def example_report(settings: Settings | None = None) -> Report:
         register,
         combine_exports(results),
         [register_file, *(info for _parsed, info in results)],
-        threshold_kr=settings.separate_account_threshold,
-        explanation_pct=settings.explanation_threshold_pct,
-        explanation_amount_kr=settings.explanation_threshold_amount,
-        max_quarantined=settings.max_quarantined_rows,
+        thresholds(settings),
     )
 
 

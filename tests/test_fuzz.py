@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from kitflow.app.inputs import load_register, parse_export
 from kitflow.core.bookings import BookingsOptions
 from kitflow.core.findings import KitflowError
-from tasks.ingest import load_register, parse_export
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example"
 EXPORTS = sorted((EXAMPLE / "bookings").iterdir())

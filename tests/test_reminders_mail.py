@@ -23,17 +23,12 @@ from mailserver import Server
 from pydantic import SecretStr
 
 from config.settings import Settings, SmtpSettings
+from kitflow.app.inputs import load_acquisitions as read_register
+from kitflow.app.reminders import deliver, ledger_rows, open_outbox, record
 from kitflow.core.obligations import plan_reminders
 from kitflow.mail import SmtpTransport
 from kitflow.outbox import FAILED, PLANNED, SENDING, SENT
-from tasks.reminders import (
-    deliver,
-    ledger_rows,
-    open_outbox,
-    read_register,
-    record,
-    write_reminders_csv,
-)
+from reports.reminders_csv import write_reminders_csv
 
 REPO = Path(__file__).resolve().parent.parent
 D = dt.date

@@ -15,11 +15,11 @@ from mailserver import Server, self_signed, server_context
 from pydantic import SecretStr
 
 from config.settings import SmtpSettings, load_settings
+from kitflow.app.publishing import write_reports
+from kitflow.app.report_mail import deliver_report, find_report_folder, queue_report, report_rows
 from kitflow.core.findings import FatalInputError
 from kitflow.mail import ReportSummary, SmtpCertificateError, SmtpTransport, build_report_mail
 from kitflow.outbox import CANCELLED, FAILED, SENT
-from tasks.publish import write_reports
-from tasks.report_mail import deliver_report, find_report_folder, queue_report, report_rows
 from tests.test_bilag import example_report
 
 AS_OF = dt.date(2020, 12, 31)

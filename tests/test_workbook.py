@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.worksheet import Worksheet
 
+from kitflow.core.accounts import Report
 from reports.bilag import write_bilag
-from reports.model import Report
 from reports.workbook import write_workbook
 from tests.conftest import EXAMPLE_DATA
 from tests.test_bilag import B4, PROJECTS, example_report

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
+from kitflow.core.accounts import Report
 from kitflow.core.rules import DueStatus
 
 # 2: bookings hashed as typed columns (1 hashed their text); a version-1 file is not compared.
@@ -220,4 +224,70 @@ def carry_items(previous: RunSnapshot | None, current: RunSnapshot) -> RunSnapsh
         projects=current.projects,
         unmatched=current.unmatched,
         overdue_items=previous.overdue_items,
+    )
+
+
+# --- the snapshot of a run ---------------------------------------------------------------
+
+# What identifies a booking across runs: its content, not the file or row it was read from.
+_IDENTITY = ("posting_date", "loebenummer", "amount_ore", "document_number", "line", "art", "text")
+
+
+def _per_loebenummer(frame: pd.DataFrame) -> dict[str, BookingsState]:
+    """Count, sum and fingerprint of the bookings per løbenummer."""
+    if frame.empty:
+        return {}
+    # The identity columns hashed as typed (text, int64, datetime64): the bookings frame's
+    # dtypes are fixed by the parser, so equal bookings hash equal from run to run.
+    hashes = pd.util.hash_pandas_object(frame[list(_IDENTITY)], index=False).to_numpy(np.uint64)
+    codes, names = pd.factorize(frame["loebenummer"], use_na_sentinel=False)
+    order = np.argsort(codes, kind="stable")
+    codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    counts = np.diff(np.r_[starts, len(codes)])
+    amounts = np.add.reduceat(frame["amount_ore"].to_numpy(np.int64)[order], starts)
+    # uint64 sums wrap around: an order-independent fingerprint of the group's bookings.
+    prints = np.add.reduceat(hashes[order], starts)
+    return {
+        str(names[codes[start]]): BookingsState(int(count), int(amount), int(fingerprint))
+        for start, count, amount, fingerprint in zip(starts, counts, amounts, prints, strict=True)
+    }
+
+
+def _summed(states: Iterable[BookingsState]) -> BookingsState:
+    total = BookingsState(0, 0, 0)
+    for b in states:
+        total = BookingsState(
+            total.count + b.count,
+            total.amount_ore + b.amount_ore,
+            (total.fingerprint + b.fingerprint) % 2**64,  # as the uint64 sum per group
+        )
+    return total
+
+
+def snapshot_of(report: Report, overdue_items: Sequence[str] | None) -> RunSnapshot:
+    """What the next run compares with, taken from the report model."""
+    # Summed per løbenummer in numpy, then per project over its few løbenumre in Python.
+    matched = _per_loebenummer(report.reconciliation.matched)
+    unmatched = _summed(_per_loebenummer(report.unmatched).values())
+    projects = {}
+    for a in report.projects:
+        netto = a.figures.netto
+        pct = netto.afvigelse_pct
+        projects[a.project.projekt] = ProjectState(
+            bookings=_summed(
+                matched[n.loebenummer.loebenummer]
+                for n in a.loebenumre
+                if n.loebenummer.loebenummer in matched
+            ),
+            afvigelse_ore=netto.afvigelse,
+            afvigelse_pct=None if pct is None else str(pct),
+            over_threshold=a.explanation_required,
+            status=a.due.status,
+        )
+    return RunSnapshot(
+        as_of=report.as_of.isoformat(),
+        projects=projects,
+        unmatched=unmatched,
+        overdue_items=None if overdue_items is None else tuple(overdue_items),
     )

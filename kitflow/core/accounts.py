@@ -1,4 +1,9 @@
-"""The one report model: every figure every output shows, computed here and nowhere else."""
+"""The accounts of a run: rules A1–A4 applied per project, into the one report model.
+
+Every figure every output shows is computed here and nowhere else; `reports/` only renders
+the `Report`. `make_report` is the whole step from a register and the combined bookings to
+the report: the quarantine limit, the reconciliation, the rules and their findings.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,9 @@ from decimal import Decimal
 import pandas as pd
 
 from kitflow.core.bookings import CombinedBookings, SheetControl
-from kitflow.core.findings import Finding, Location, Severity
-from kitflow.core.reconcile import PostFigures, Reconciliation
+from kitflow.core.findings import FatalInputError, Finding, Location, Severity
+from kitflow.core.obligations import AccountDue
+from kitflow.core.reconcile import PostFigures, Reconciliation, reconcile
 from kitflow.core.register import (
     KATEGORIER,
     Bevillingslinje,
@@ -21,7 +27,34 @@ from kitflow.core.register import (
     Project,
     Register,
 )
-from kitflow.core.rules import DueDecision, decide, explanation_required
+from kitflow.core.rules import Aflaeggelse, DueDecision, DueStatus, decide, explanation_required
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The limits a run judges by, in øre: A1's separate account, A4's explanation, quarantine."""
+
+    # A1: a separate account at or above this gross expenditure or income.
+    separate_account_ore: int = 2_000_000_00
+    # A4: an explanation at or above this deviation in percent ...
+    explanation_pct: Decimal = Decimal("5")
+    # ... or, when set, at or above this absolute deviation.
+    explanation_amount_ore: int | None = None
+    # More quarantined booking rows than this stop the run.
+    max_quarantined_rows: int = 100
+
+
+def quarantine_limit_error(quarantined: pd.DataFrame, max_rows: int) -> FatalInputError | None:
+    """The error that stops a run with more quarantined rows than allowed, or None."""
+    if len(quarantined) <= max_rows:
+        return None
+    first = quarantined.iloc[0]
+    return FatalInputError(
+        f"{first['file']}",
+        f"{len(quarantined)} posteringsrækker kunne ikke læses (grænsen er "
+        f"{max_rows}); den første er række {first['row']}: {first['reason']}. Ret "
+        "cellerne i eksporten (kitflow check viser dem alle), eller hæv max_quarantined_rows",
+    )
 
 
 @dataclass(frozen=True)
@@ -109,6 +142,11 @@ class Report:
         return self.reconciliation.internal
 
     @property
+    def overdue(self) -> tuple[ProjectAccount, ...]:
+        """Every project past its deadline and not presented (A2's `overskredet`)."""
+        return tuple(a for a in self.projects if a.due.status is DueStatus.OVERSKREDET)
+
+    @property
     def missing_explanations(self) -> tuple[ProjectAccount, ...]:
         return tuple(a for a in self.overview if a.explanation_missing)
 
@@ -126,18 +164,33 @@ def _decisions(lines: Iterable[Bevillingslinje]) -> tuple[Decision, ...]:
     return tuple(Decision(name, d, u, i) for name, (d, u, i) in grouped.items())
 
 
+def make_report(
+    as_of: dt.date,
+    register: Register,
+    bookings: CombinedBookings,
+    files: Sequence[FileRead],
+    thresholds: Thresholds,
+) -> Report:
+    """Reconcile, apply the rules, and stop (FatalInputError) above the quarantine limit."""
+    error = quarantine_limit_error(bookings.quarantined, thresholds.max_quarantined_rows)
+    if error is not None:
+        raise error
+    reconciliation = reconcile(bookings.bookings, bookings.duplicates, register)
+    return build_report(as_of, register, bookings, reconciliation, files, thresholds)
+
+
 def build_report(
     as_of: dt.date,
     register: Register,
     bookings: CombinedBookings,
     reconciliation: Reconciliation,
     files: Sequence[FileRead],
-    *,
-    threshold_ore: int,
-    explanation_pct: Decimal,
-    explanation_amount_ore: int | None,
+    thresholds: Thresholds,
 ) -> Report:
     """Apply rules A1–A4 per project and gather everything the renderers show."""
+    threshold_ore = thresholds.separate_account_ore
+    explanation_pct = thresholds.explanation_pct
+    explanation_amount_ore = thresholds.explanation_amount_ore
     accounts = []
     findings: list[Finding] = [*bookings.findings, *register.findings]
     # The register's sheets indexed by project once: per project they are looked up, not
@@ -220,3 +273,19 @@ def build_report(
         threshold_amount=explanation_amount_ore,
         separate_threshold_ore=threshold_ore,
     )
+
+
+def accounts_due(report: Report) -> list[AccountDue]:
+    """C6's input: every project with a separate account and a deadline."""
+    return [
+        AccountDue(
+            projekt=a.project.projekt,
+            frist=a.due.frist,
+            status=a.due.status,
+            controller_email=a.project.controller_email or None,
+            forelagt=a.project.forelagt_udvalg,
+            sendt_til_revision=a.project.sendt_til_revision,
+        )
+        for a in report.projects
+        if a.due.frist is not None and a.due.aflaeggelse is Aflaeggelse.SAERSKILT
+    ]

@@ -1,4 +1,4 @@
-"""Read the bookings exports and the capital-projects register."""
+"""Read the inputs: the bookings exports, the capital-projects register and the acquisitions."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
-from prefect import task
-
+from kitflow.core.accounts import FileRead
+from kitflow.core.acquisitions import AcquisitionsRegister, read_acquisitions
 from kitflow.core.bookings import (
     BookingsOptions,
     CombinedBookings,
@@ -18,9 +18,7 @@ from kitflow.core.bookings import (
 from kitflow.core.bookings import parse_bookings as parse_sheet
 from kitflow.core.findings import FatalInputError, Finding, Location, Severity
 from kitflow.core.register import Register, parse_register
-from kitflow.readers import read_export, read_workbook, sha256
-from reports.model import FileRead
-from tasks.common import IO_TASK
+from kitflow.readers import booking_files, read_export, read_workbook, sha256
 
 EMPTY_SHEET = "arket er tomt; hent eksporten igen, eller fjern filen fra mappen"
 
@@ -64,19 +62,6 @@ def parse_export(path: Path, options: BookingsOptions) -> tuple[list[ParsedSheet
     return parsed, info
 
 
-# No task timeout: the flow runs this in worker threads (two exports at a time), where Prefect
-# cannot interrupt a blocked read and says so in a warning on every run; a hung file share is
-# caught by the flow's own timeout. Retries for a failed read stay.
-@task(
-    name="læs eksport",
-    task_run_name="læs {path.name}",
-    **{**IO_TASK, "timeout_seconds": None},
-)
-def read_export_task(path: Path, options: BookingsOptions) -> tuple[list[ParsedSheet], FileRead]:
-    """One export file; retried, since a file share can fail for a moment."""
-    return parse_export(path, options)
-
-
 def combine_exports(results: Sequence[tuple[list[ParsedSheet], FileRead]]) -> CombinedBookings:
     """All exports' bookings, each booking once."""
     return combine([sheet for parsed, _info in results for sheet in parsed])
@@ -89,6 +74,19 @@ def load_register(path: Path) -> tuple[Register, FileRead]:
     return register, FileRead(path.name, sha256(path), path.stat().st_size, ())
 
 
-@task(name="læs register", task_run_name="læs {path.name}", **IO_TASK)
-def read_register_task(path: Path) -> tuple[Register, FileRead]:
-    return load_register(path)
+def load_acquisitions(path: Path) -> tuple[AcquisitionsRegister, list[Finding]]:
+    """acquisitions.xlsx read and checked; FatalInputError if it is missing or unusable."""
+    return read_acquisitions(read_workbook(path), path.name)
+
+
+def export_paths(data_dir: Path) -> list[Path]:
+    """The exports in `<data_dir>/bookings`, in name order (the order duplicates are kept in)."""
+    return booking_files(Path(data_dir) / "bookings")
+
+
+def register_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "register.xlsx"
+
+
+def acquisitions_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "acquisitions.xlsx"

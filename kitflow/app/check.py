@@ -1,8 +1,8 @@
 """`kitflow check`: read a data folder as the run would, write nothing, and say all that is wrong.
 
-The same readers and parsers as the nightly run are used (no Prefect flow is started), so a
-folder that passes the check is one the run accepts. Unlike the run, the check does not stop
-at the first file that cannot be used: every file is read and every problem is reported.
+The same steps as the nightly run (kitflow.app, no Prefect), so a folder that passes the check
+is one the run accepts. Unlike the run, the check does not stop at the first file that cannot
+be used: every file is read and every problem is reported.
 """
 
 from __future__ import annotations
@@ -14,6 +14,18 @@ from pathlib import Path
 from typing import TypeVar
 
 from config.settings import Settings
+from kitflow.app.inputs import (
+    acquisitions_path,
+    combine_exports,
+    export_paths,
+    load_acquisitions,
+    load_register,
+    parse_export,
+    register_path,
+)
+from kitflow.app.reminders import plan
+from kitflow.app.settings import bookings_options, thresholds
+from kitflow.core.accounts import accounts_due, make_report, quarantine_limit_error
 from kitflow.core.findings import (
     ConservationError,
     FatalInputError,
@@ -112,15 +124,6 @@ class CheckResult:
 
 def check_data(data: Path, settings: Settings, as_of: dt.date) -> CheckResult:
     """Read register.xlsx, acquisitions.xlsx and every export in `data`; write nothing."""
-    # Imported here so that `kitflow --help` stays fast; these are the run's own steps.
-    from flows.nightly import accounts_due
-    from kitflow.core.bookings import BookingsOptions, combine
-    from kitflow.core.obligations import plan_reminders
-    from kitflow.readers import booking_files
-    from tasks.ingest import load_register, parse_export
-    from tasks.reconcile import make_report, report_options
-    from tasks.reminders import read_register as read_acquisitions
-
     result = CheckResult()
     if not data.is_dir():
         result.add_fatal(
@@ -128,79 +131,59 @@ def check_data(data: Path, settings: Settings, as_of: dt.date) -> CheckResult:
         )
         return result
 
-    register_path = data / "register.xlsx"
-    loaded = result.attempt(register_path.name, lambda: load_register(register_path))
-    register = files_register = None
-    if loaded is not None:
-        register, files_register = loaded
-        result.files_read += 1
-        for finding in register.findings:
-            result.add_finding(finding)
+    path = register_path(data)
+    loaded = result.attempt(path.name, lambda: load_register(path))
+    register, register_file = loaded if loaded is not None else (None, None)
+    result.files_read += loaded is not None
 
-    options = BookingsOptions(
-        extra_aliases={k: tuple(v) for k, v in settings.aliases.model_dump().items()}
-    )
-    exports = result.attempt("bookings", lambda: booking_files(data / "bookings")) or []
+    options = bookings_options(settings)
+    exports = result.attempt("bookings", lambda: export_paths(data)) or []
     parsed = []
-    for path in exports:
-        one = result.attempt(path.name, lambda path=path: parse_export(path, options))
+    for export in exports:
+        one = result.attempt(export.name, lambda export=export: parse_export(export, options))
         if one is not None:
             parsed.append(one)
             result.files_read += 1
-    combined = None
-    if parsed:
-        combined = result.attempt("bookings", lambda: combine([s for p, _ in parsed for s in p]))
-    exports_ok = combined is not None and len(parsed) == len(exports)
+    combined = result.attempt("bookings", lambda: combine_exports(parsed)) if parsed else None
 
     report = None
-    if combined is not None:
-        reconciled = register is not None and exports_ok
-        if reconciled:
-            # Exactly the run's step: stops above the quarantine limit, checks conservation,
-            # applies rules A1-A4 and collects every finding of the bookings and the register.
-            report = result.attempt(
-                "afstemning",
-                lambda: make_report(
-                    as_of,
-                    register,
-                    combined,
-                    [files_register, *(info for _p, info in parsed)],
-                    **report_options(settings),
-                ),
-            )
-        already = {(line.where, line.message) for line in result.lines}
-        findings = (
-            report.findings
-            if report is not None
-            else (*combined.findings, *(register.findings if register else ()))
+    limits = thresholds(settings)
+    if combined is not None and register is not None and len(parsed) == len(exports):
+        # Exactly the run's step: stops above the quarantine limit, checks conservation,
+        # applies rules A1-A4 and collects every finding of the bookings and the register.
+        files = [register_file, *(info for _p, info in parsed)]
+        report = result.attempt(
+            "afstemning", lambda: make_report(as_of, register, combined, files, limits)
         )
-        for finding in findings:
-            if (str(finding.location), finding.message) not in already:
-                result.add_finding(finding)
-        if not reconciled and len(combined.quarantined) > settings.max_quarantined_rows:
-            # make_report did not run (another file stopped the run); the limit still counts.
-            result.add_fatal(
-                "bookings",
-                f"{len(combined.quarantined)} posteringsrækker kunne ikke læses (grænsen er "
-                f"{settings.max_quarantined_rows}); ret rækkerne eller hæv "
-                "max_quarantined_rows",
-                "fatal.input",
-            )
+    elif combined is not None:
+        # The run would have stopped before this step; the quarantine limit still counts.
+        error = quarantine_limit_error(combined.quarantined, limits.max_quarantined_rows)
+        if error is not None:
+            result.add_fatal(error.where, error.problem, "fatal.input")
+    # Every finding once, from where the run takes them: the report's, or what was read.
+    if report is not None:
+        findings = report.findings
+    else:
+        findings = (
+            *(combined.findings if combined else ()),
+            *(register.findings if register else ()),
+        )
+    for finding in findings:
+        result.add_finding(finding)
 
-    acquisitions = data / "acquisitions.xlsx"
+    acquisitions = acquisitions_path(data)
     if acquisitions.exists():
-        read = result.attempt(acquisitions.name, lambda: read_acquisitions(acquisitions))
+        read = result.attempt(acquisitions.name, lambda: load_acquisitions(acquisitions))
         if read is not None:
             result.files_read += 1
             acq_register, acq_findings = read
             for finding in acq_findings:
                 result.add_finding(finding)
             accounts = accounts_due(report) if report is not None else None
-            plan = result.attempt(
-                acquisitions.name,
-                lambda: plan_reminders(acq_register, as_of, settings.reminders, accounts),
+            planned = result.attempt(
+                acquisitions.name, lambda: plan(settings, acq_register, as_of, accounts)
             )
-            for finding in plan.findings if plan is not None else ():
+            for finding in planned.findings if planned is not None else ():
                 result.add_finding(finding)
     else:
         result.add_finding(
@@ -212,24 +195,3 @@ def check_data(data: Path, settings: Settings, as_of: dt.date) -> CheckResult:
             )
         )
     return result
-
-
-def load_check_settings(config: Path | None, data: Path | None) -> Settings:
-    """Settings as the run loads them; invalid settings are one FatalInputError, never a dump.
-
-    Pydantic's message would repeat the offending input, which may be a password; only the
-    setting's name and the reason are shown.
-    """
-    from pydantic import ValidationError
-
-    from config.settings import load_settings
-
-    try:
-        return load_settings(config, data_dir=None if data is None else str(data))
-    except ValidationError as exc:
-        reasons = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise FatalInputError(
-            str(config or "indstillingerne"), f"indstillingerne er ugyldige ({reasons})"
-        ) from None

@@ -1,0 +1,98 @@
+"""The reminders' steps: plan C1–C6, record the plan in the ledger, send, read the states back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+from config.settings import Settings
+from kitflow.core.acquisitions import AcquisitionsRegister
+from kitflow.core.handover import accounts_from_json, accounts_to_json
+from kitflow.core.obligations import AccountDue, Plan, plan_reminders
+from kitflow.lock import folder_key
+from kitflow.mail import open_transport
+from kitflow.outbox import DeliveryResult, LedgerRow, Outbox, RecordResult, reminder_keys
+from kitflow.publish import write_text_atomic
+
+
+def plan(
+    settings: Settings,
+    register: AcquisitionsRegister | None,
+    as_of: dt.date,
+    accounts: Sequence[AccountDue] | None,
+) -> Plan:
+    """Every reminder due on `as_of` (C1–C5 from the register, C6 from the accounts)."""
+    return plan_reminders(register, as_of, settings.reminders, accounts)
+
+
+def open_outbox(settings: Settings) -> Outbox:
+    """The ledger at `effective_database_url` (SQLite in the state folder unless configured)."""
+    return Outbox.connect(settings.effective_database_url, settings.reminders, settings.mail_from)
+
+
+def record(settings: Settings, plan: Plan, now: dt.datetime | None = None) -> RecordResult:
+    """Write the plan into the ledger (idempotent: a rerun of the same day changes nothing)."""
+    outbox = open_outbox(settings)
+    try:
+        return outbox.record(plan, now)
+    finally:
+        outbox.engine.dispose()
+
+
+def deliver(settings: Settings, plan: Plan, now: dt.datetime | None = None) -> DeliveryResult:
+    """Send what the ledger holds due for today's plan: by SMTP, or to the outbox folder."""
+    outbox = open_outbox(settings)
+    transport = open_transport(settings)
+    try:
+        return outbox.deliver(
+            transport, timezone=settings.timezone, keys=reminder_keys(plan), now=now
+        )
+    finally:
+        transport.close()
+        outbox.engine.dispose()
+
+
+def ledger_rows(settings: Settings, plan: Plan) -> list[LedgerRow]:
+    """The ledger's rows for today's plan, with their delivery state."""
+    outbox = open_outbox(settings)
+    try:
+        return outbox.rows(reminder_keys(plan))
+    finally:
+        outbox.engine.dispose()
+
+
+def handover_path(state_dir: Path, data_dir: Path) -> Path:
+    """Where the nightly run leaves C6's accounts for the morning reminders, per data folder."""
+    return Path(state_dir) / "afstemning" / f"c6-{folder_key(data_dir)[:12]}.json"
+
+
+def save_accounts(
+    state_dir: Path, data_dir: Path, as_of: dt.date, accounts: Sequence[AccountDue]
+) -> Path:
+    """Leave the nightly run's accounts due for the reminders run that has no report of its own."""
+    path = handover_path(state_dir, data_dir)
+    write_text_atomic(path, accounts_to_json(as_of, accounts))
+    return path
+
+
+def load_accounts(state_dir: Path, data_dir: Path) -> tuple[dt.date | None, list[AccountDue], str]:
+    """The latest nightly run's accounts due (its as-of, the accounts) and a line saying so.
+
+    No file, or one that cannot be read, gives no accounts and a line saying why: C6 is then
+    left out of this run and its pending reminders wait for a run that has them.
+    """
+    path = handover_path(state_dir, data_dir)
+    if not path.is_file():
+        said = f"C6 er ikke med: ingen afstemning har kørt på {data_dir} endnu ({path} findes ikke)"
+        return None, [], said
+    try:
+        as_of, accounts = accounts_from_json(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        said = f"C6 er ikke med: {path} kan ikke læses ({exc}); den skrives ved næste afstemning"
+        return None, [], said
+    return (
+        as_of,
+        accounts,
+        f"C6: {len(accounts)} anlægsregnskaber fra afstemningen {as_of:%d.%m.%Y}",
+    )
