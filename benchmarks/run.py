@@ -107,7 +107,8 @@ def _kitflow(data: Path, parallel: bool) -> dict:
     from kitflow.app.inputs import export_paths, load_register, parse_export, register_path
     from kitflow.app.settings import bookings_options, settings_for_run, thresholds
     from kitflow.core.accounts import make_report
-    from kitflow.core.bookings import combine, header_finder, parse_bookings
+    from kitflow.core.bookings import header_finder, parse_bookings
+    from kitflow.core.combine import combine
     from kitflow.readers import READ_WORKERS, read_export, reading_order
     from reports.bilag import write_bilag
     from reports.csv_files import write_csv_files

@@ -8,11 +8,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from kitflow.outbox import FAILED as _F, pending_rows  # TEMP until core.ledger
-
-
-def failed_for_good(r):  # TEMP
-    return r.state == _F and r.next_attempt_at is None
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
@@ -21,8 +16,8 @@ from kitflow.app.inputs import acquisitions_path
 from kitflow.app.reminders import load_accounts
 from kitflow.app.settings import settings_for_run, today
 from kitflow.core.findings import Severity
+from kitflow.core.ledger import SENT, LedgerRow, failed_for_good, pending_rows
 from kitflow.core.obligations import AccountDue, Plan
-from kitflow.outbox import SENT, LedgerRow
 from tasks.inputs import read_acquisitions_task
 from tasks.reminders import (
     deliver_task,
@@ -63,7 +58,9 @@ class Reminded:
     @property
     def overdue_items(self) -> tuple[str, ...] | None:
         """Acquisition items past their date; None on a closed day, when nothing was planned."""
-        over = tuple(sorted({f"{r.rule}: {r.item}" for r in self.plan.reminders if r.offset > 0}))  # TEMP
+        over = tuple(
+            sorted({f"{r.rule}: {r.item}" for r in self.plan.reminders if r.offset > 0})
+        )  # TEMP
         return over if self.plan.open_day else None
 
 

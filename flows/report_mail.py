@@ -5,15 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from kitflow.outbox import FAILED as _F, pending_rows  # TEMP until core.ledger
-
-
-def failed_for_good(r):  # TEMP
-    return r.state == _F and r.next_attempt_at is None
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
 from kitflow.app.settings import settings_for_run, today
+from kitflow.core.ledger import failed_for_good, pending_rows
 from kitflow.outbox import FAILED, SENT
 from tasks.report_mail import (
     deliver_report_task,

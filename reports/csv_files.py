@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from kitflow.core.accounts import Report
-from kitflow.core.bookings import QUARANTINE_COLUMNS
+from kitflow.core.combine import QUARANTINE_COLUMNS
 from kitflow.core.money import kr_csv
 from kitflow.core.reconcile import PostFigures
 from reports.format import rounded_pct, safe_text

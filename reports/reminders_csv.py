@@ -7,12 +7,9 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from kitflow.core.ledger import LedgerRow
 from reports.format import safe_text
-
-if TYPE_CHECKING:
-    from kitflow.outbox import LedgerRow
 
 REMINDERS_CSV = "reminders.csv"
 CSV_HEADER = (

@@ -62,7 +62,8 @@ def _style_id(wb: Workbook, number_format: str) -> int:
         wb.remove(ws)
 
 
-def _money(ore: int) -> float:
+def _in_thousands(ore: int) -> float:
+    """An amount in 1.000 kr. (the overview and project tables), from øre."""
     # Excel holds doubles; the exact Decimal goes in and Excel rounds only for display.
     return float(thousands(ore))
 
@@ -103,7 +104,7 @@ def _write_table(ws: Worksheet, row: int, table: Table, label_width: float) -> i
             cell = ws.cell(row=row, column=col)
             cell.alignment = Alignment(horizontal="right", vertical="top")
             if isinstance(value, Amount):
-                cell.value = _money(value.ore)
+                cell.value = _in_thousands(value.ore)
                 cell.number_format = THOUSANDS
             elif isinstance(value, Percent):
                 pct = value.rounded
@@ -145,7 +146,7 @@ def _chart(ws: Worksheet, report: Report, below: int) -> int:
         row += 1
         ws.cell(row=row, column=7, value=_text(account.project.kort_navn))
         for col, cell in ((8, netto[0]), (9, netto[1])):
-            ws.cell(row=row, column=col, value=_money(cell.ore)).number_format = THOUSANDS
+            ws.cell(row=row, column=col, value=_in_thousands(cell.ore)).number_format = THOUSANDS
     chart = BarChart()
     chart.type = "bar"  # horizontal bars: the project names are long
     chart.title = "Rådighedsbeløb og forbrug pr. projekt (netto)"
@@ -270,7 +271,8 @@ def _table(
     _widths(ws, widths)
 
 
-def _kroner(ore: int) -> float:
+def _in_kroner(ore: int) -> float:
+    """An amount in kr. with øre (the list sheets), from øre."""
     # The double nearest the exact amount, as float("1234.56") of the CSV's text would give.
     return ore / 100
 
@@ -291,8 +293,10 @@ def write_workbook(report: Report, path: Path) -> None:
 
     booking_widths = (28, 14, 8, 12, 16, 18, 14, 8, 14, 8, 40)
     bookings = csv_files.BOOKING_HEADER
-    table("Ikke matchede", bookings, booking_rows(report.unmatched, amount=_kroner), booking_widths)
-    table("Interne", bookings, booking_rows(report.internal, amount=_kroner), booking_widths)
+    table(
+        "Ikke matchede", bookings, booking_rows(report.unmatched, amount=_in_kroner), booking_widths
+    )
+    table("Interne", bookings, booking_rows(report.internal, amount=_in_kroner), booking_widths)
     table(
         "Karantæne",
         csv_files.QUARANTINE_HEADER,
@@ -311,7 +315,7 @@ def write_workbook(report: Report, path: Path) -> None:
             "Status",
             "Udvalg",
         ),
-        csv_files.due_rows(report, amount=_kroner),
+        csv_files.due_rows(report, amount=_in_kroner),
         (50, 18, 18, 12, 12, 14, 16, 24),
     )
     table(
@@ -336,7 +340,7 @@ def _file_rows(report: Report):
         if not f.sheets:
             yield (safe_text(f.file), "", None, None, None, None, f.sha256)
         for s in f.sheets:
-            total = None if s.control_total_ore is None else _kroner(s.control_total_ore)
+            total = None if s.control_total_ore is None else _in_kroner(s.control_total_ore)
             yield (
                 safe_text(f.file),
                 safe_text(s.sheet or ""),

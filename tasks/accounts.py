@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from prefect import task
 
 from kitflow.core.accounts import FileRead, Report, Thresholds, make_report
-from kitflow.core.bookings import CombinedBookings
+from kitflow.core.combine import CombinedBookings
 from kitflow.core.register import Register
 from tasks.common import CPU_TASK
 

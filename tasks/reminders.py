@@ -12,8 +12,9 @@ from prefect.cache_policies import NO_CACHE
 from config.settings import Settings
 from kitflow.app.reminders import deliver, ledger_rows, plan, record
 from kitflow.core.acquisitions import AcquisitionsRegister
+from kitflow.core.ledger import LedgerRow
 from kitflow.core.obligations import AccountDue, Plan
-from kitflow.outbox import DeliveryResult, LedgerRow, RecordResult
+from kitflow.outbox import DeliveryResult, RecordResult
 from reports.reminders_csv import write_reminders_csv
 from tasks.common import IO_TASK
 

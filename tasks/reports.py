@@ -9,7 +9,7 @@ from prefect import task
 
 from kitflow.app.publishing import write_reports
 from kitflow.core.accounts import Report
-from kitflow.outbox import LedgerRow
+from kitflow.core.ledger import LedgerRow
 from tasks.common import IO_TASK
 
 

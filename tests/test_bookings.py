@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 from openpyxl import Workbook
 
-from kitflow.core.bookings import BookingsOptions, combine, header_finder, parse_bookings
+from kitflow.core.bookings import BookingsOptions, header_finder, parse_bookings
+from kitflow.core.combine import combine
 from kitflow.core.findings import FatalInputError
 from kitflow.core.sheets import ColumnSheet, RawSheet
 from kitflow.readers import read_csv, read_export, read_workbook

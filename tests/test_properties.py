@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kitflow.core import cells
-from kitflow.core.bookings import combine, parse_bookings
+from kitflow.core.bookings import parse_bookings
+from kitflow.core.combine import combine
 from kitflow.core.reconcile import reconcile
 from kitflow.core.register import Bevillingslinje, Loebenummer, Project, Register
 from kitflow.core.sheets import RawSheet

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from kitflow.core.bookings import combine, parse_bookings
+from kitflow.core.bookings import parse_bookings
+from kitflow.core.combine import combine
 from kitflow.core.findings import ConservationError
 from kitflow.core.reconcile import Figures, PostFigures, reconcile
 from kitflow.core.register import parse_register

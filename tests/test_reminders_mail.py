@@ -24,10 +24,10 @@ from pydantic import SecretStr
 
 from config.settings import Settings, SmtpSettings
 from kitflow.app.inputs import load_acquisitions as read_register
-from kitflow.app.reminders import deliver, ledger_rows, open_outbox, record
+from kitflow.app.reminders import deliver, ledger_rows, record
 from kitflow.core.obligations import plan_reminders
 from kitflow.mail import SmtpTransport
-from kitflow.outbox import FAILED, PLANNED, SENDING, SENT
+from kitflow.outbox import FAILED, PLANNED, SENDING, SENT, open_ledger
 from reports.reminders_csv import write_reminders_csv
 
 REPO = Path(__file__).resolve().parent.parent
@@ -260,7 +260,8 @@ def test_a_pending_reminder_for_an_item_fixed_meanwhile_is_cancelled(tmp_path, d
         assert next(m["Subject"] for _, m in server.handler.messages).endswith(
             "(Skoleadministration)"
         )
-        states = {(r.rule, r.state) for r in open_outbox(settings).rows()}
+        with open_ledger(settings) as ledger:
+            states = {(r.rule, r.state) for r in ledger.rows()}
         assert ("C2", "cancelled") in states and ("C2", SENT) not in states
     finally:
         server.stop()
@@ -333,12 +334,11 @@ def test_two_runs_at_once_never_send_the_same_reminder(tmp_path, smtp, database_
 
     def run() -> None:
         try:
-            outbox = open_outbox(settings)
-            transport = SmtpTransport(settings.smtp, None)
-            barrier.wait()
-            results.append(outbox.deliver(transport, timezone="Europe/Copenhagen", now=now))
-            transport.close()
-            outbox.engine.dispose()
+            with open_ledger(settings) as outbox:
+                transport = SmtpTransport(settings.smtp, None)
+                barrier.wait()
+                results.append(outbox.deliver(transport, timezone="Europe/Copenhagen", now=now))
+                transport.close()
         except BaseException as exc:
             errors.append(exc)
             raise

@@ -14,7 +14,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
 from kitflow.core.accounts import Report
-from kitflow.core.bookings import QUARANTINE_COLUMNS
+from kitflow.core.combine import QUARANTINE_COLUMNS
 from reports import csv_files
 from reports.sheet_xml import MAX_CELL_TEXT, cell_text, sheet_rows
 from reports.workbook import KR, _file_rows, write_workbook

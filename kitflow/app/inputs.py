@@ -8,14 +8,9 @@ from pathlib import Path
 
 from kitflow.core.accounts import FileRead
 from kitflow.core.acquisitions import AcquisitionsRegister, read_acquisitions
-from kitflow.core.bookings import (
-    BookingsOptions,
-    CombinedBookings,
-    ParsedSheet,
-    combine,
-    header_finder,
-)
+from kitflow.core.bookings import BookingsOptions, ParsedSheet, header_finder
 from kitflow.core.bookings import parse_bookings as parse_sheet
+from kitflow.core.combine import CombinedBookings, combine
 from kitflow.core.findings import FatalInputError, Finding, Location, Severity
 from kitflow.core.register import Register, parse_register
 from kitflow.readers import booking_files, read_export, read_workbook, sha256

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kitflow.core.accounts import Report
+from kitflow.core.ledger import LedgerRow
 from kitflow.mail import ReportSummary
-from kitflow.outbox import LedgerRow
 from kitflow.publish import publish
 from reports.bilag import write_bilag
 from reports.csv_files import write_csv_files

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 
 from config.settings import Settings
 from kitflow.core.acquisitions import AcquisitionsRegister
 from kitflow.core.handover import accounts_from_json, accounts_to_json
+from kitflow.core.ledger import LedgerRow
 from kitflow.core.obligations import AccountDue, Plan, plan_reminders
 from kitflow.lock import folder_key
 from kitflow.mail import open_transport
-from kitflow.outbox import DeliveryResult, LedgerRow, Outbox, RecordResult, reminder_keys
+from kitflow.outbox import DeliveryResult, RecordResult, open_ledger, reminder_keys
 from kitflow.publish import write_text_atomic
 
 
@@ -26,40 +28,24 @@ def plan(
     return plan_reminders(register, as_of, settings.reminders, accounts)
 
 
-def open_outbox(settings: Settings) -> Outbox:
-    """The ledger at `effective_database_url` (SQLite in the state folder unless configured)."""
-    return Outbox.connect(settings.effective_database_url, settings.reminders, settings.mail_from)
-
-
 def record(settings: Settings, plan: Plan, now: dt.datetime | None = None) -> RecordResult:
     """Write the plan into the ledger (idempotent: a rerun of the same day changes nothing)."""
-    outbox = open_outbox(settings)
-    try:
-        return outbox.record(plan, now)
-    finally:
-        outbox.engine.dispose()
+    with open_ledger(settings) as ledger:
+        return ledger.record(plan, now)
 
 
 def deliver(settings: Settings, plan: Plan, now: dt.datetime | None = None) -> DeliveryResult:
     """Send what the ledger holds due for today's plan: by SMTP, or to the outbox folder."""
-    outbox = open_outbox(settings)
-    transport = open_transport(settings)
-    try:
-        return outbox.deliver(
+    with open_ledger(settings) as ledger, closing(open_transport(settings)) as transport:
+        return ledger.deliver(
             transport, timezone=settings.timezone, keys=reminder_keys(plan), now=now
         )
-    finally:
-        transport.close()
-        outbox.engine.dispose()
 
 
 def ledger_rows(settings: Settings, plan: Plan) -> list[LedgerRow]:
     """The ledger's rows for today's plan, with their delivery state."""
-    outbox = open_outbox(settings)
-    try:
-        return outbox.rows(reminder_keys(plan))
-    finally:
-        outbox.engine.dispose()
+    with open_ledger(settings) as ledger:
+        return ledger.rows(reminder_keys(plan))
 
 
 def handover_path(state_dir: Path, data_dir: Path) -> Path:

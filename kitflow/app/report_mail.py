@@ -6,22 +6,22 @@ import datetime as dt
 import json
 import re
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
 from kitflow.app.publishing import SUMMARY_FILE, summary_from_json
-from kitflow.app.reminders import open_outbox
 from kitflow.core.findings import FatalInputError
+from kitflow.core.ledger import Key, LedgerRow
 from kitflow.mail import ReportSummary, build_report_mail, open_transport
 from kitflow.outbox import (
     REPORT_RULE,
     DeliveryResult,
     Entry,
-    Key,
-    LedgerRow,
     MessageBuilder,
     addressees,
+    open_ledger,
 )
 
 REPORT_ITEM = "anlaegsregnskab"
@@ -124,11 +124,8 @@ def report_builder(settings: Settings) -> MessageBuilder:
 def queue_report(settings: Settings, folder: Path) -> tuple[list[Key], int, int]:
     """Record the report mail in the ledger: (its keys, rows added, older rows cancelled)."""
     entries = report_entries(settings, folder)
-    outbox = open_outbox(settings)
-    try:
-        added, cancelled = outbox.enqueue(entries, dt.date.fromisoformat(folder.name))
-    finally:
-        outbox.engine.dispose()
+    with open_ledger(settings) as ledger:
+        added, cancelled = ledger.enqueue(entries, dt.date.fromisoformat(folder.name))
     return [e.key for e in entries], added, cancelled
 
 
@@ -136,25 +133,17 @@ def deliver_report(
     settings: Settings, keys: Sequence[Key], now: dt.datetime | None = None
 ) -> DeliveryResult:
     """Send the report mail's rows that are due (new, or failed and past their backoff)."""
-    outbox = open_outbox(settings)
-    transport = open_transport(settings)
-    try:
-        return outbox.deliver(
+    with open_ledger(settings) as ledger, closing(open_transport(settings)) as transport:
+        return ledger.deliver(
             transport,
             timezone=settings.timezone,
             keys=keys,
             now=now,
             build=report_builder(settings),
         )
-    finally:
-        transport.close()
-        outbox.engine.dispose()
 
 
 def report_rows(settings: Settings, keys: Sequence[Key]) -> list[LedgerRow]:
     """The ledger's rows of this report mail, with their delivery state."""
-    outbox = open_outbox(settings)
-    try:
-        return outbox.rows(keys)
-    finally:
-        outbox.engine.dispose()
+    with open_ledger(settings) as ledger:
+        return ledger.rows(keys)

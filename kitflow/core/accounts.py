@@ -15,7 +15,8 @@ from decimal import Decimal
 
 import pandas as pd
 
-from kitflow.core.bookings import CombinedBookings, SheetControl
+from kitflow.core.bookings import SheetControl
+from kitflow.core.combine import CombinedBookings
 from kitflow.core.findings import FatalInputError, Finding, Location, Severity
 from kitflow.core.obligations import AccountDue
 from kitflow.core.reconcile import PostFigures, Reconciliation, reconcile

@@ -3,6 +3,8 @@
 Each parser has a scalar form (raising `CellError` with a Danish message a controller
 understands) and a vectorised form over a pandas Series that takes the fast path for the
 common shapes and falls back to the scalar form for the rest, so both always agree.
+It is one module, past the usual size, on purpose: the two forms of each parser are read and
+changed together, and the property tests hold them to each other.
 """
 
 from __future__ import annotations
