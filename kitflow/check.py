@@ -114,6 +114,7 @@ def check_data(data: Path, settings: Settings, as_of: dt.date) -> CheckResult:
     """Read register.xlsx, acquisitions.xlsx and every export in `data`; write nothing."""
     # Imported here so that `kitflow --help` stays fast; these are the run's own steps.
     from flows.nightly import accounts_due
+    from kitflow.app.reminder_policy import reminder_policy
     from kitflow.core.bookings import BookingsOptions, combine
     from kitflow.core.obligations import plan_reminders
     from kitflow.readers import booking_files
@@ -198,7 +199,9 @@ def check_data(data: Path, settings: Settings, as_of: dt.date) -> CheckResult:
             accounts = accounts_due(report) if report is not None else None
             plan = result.attempt(
                 acquisitions.name,
-                lambda: plan_reminders(acq_register, as_of, settings.reminders, accounts),
+                lambda: plan_reminders(
+                    acq_register, as_of, reminder_policy(settings.reminders), accounts
+                ),
             )
             for finding in plan.findings if plan is not None else ():
                 result.add_finding(finding)

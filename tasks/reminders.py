@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 
 from config.reminder_settings import ReminderSettings
 from config.settings import Settings
+from kitflow.app.reminder_policy import reminder_policy
 from kitflow.core.acquisitions import AcquisitionsRegister, read_acquisitions
 from kitflow.core.findings import Finding
 from kitflow.core.handover import accounts_from_json, accounts_to_json
@@ -136,7 +137,7 @@ def plan_task(
     settings: ReminderSettings,
     accounts: Sequence[AccountDue] | None,
 ) -> Plan:
-    return plan_reminders(register, as_of, settings, accounts)
+    return plan_reminders(register, as_of, reminder_policy(settings), accounts)
 
 
 @task(name="registrér påmindelser", task_run_name="registrér påmindelser", **IO_TASK)
