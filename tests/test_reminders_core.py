@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 from acquisitions_builder import HEADERS, acquisitions_sheets
 
-from config.reminder_settings import ReminderSettings, Schedule
+from config.reminder_settings import ReminderSettings
+from kitflow.app.reminder_policy import reminder_policy
 from kitflow.core.acquisitions import read_acquisitions
 from kitflow.core.findings import FatalInputError
 from kitflow.core.obligations import (
     AccountDue,
     BusinessCalendar,
     Role,
+    Schedule,
     latest_milestone,
     plan_accounts,
     plan_reminders,
@@ -44,7 +46,7 @@ def sheets(systems=(), contracts=(), conditions=(), units=None, kit=None):
 def plan(as_of, settings=None, **kw):
     register, findings = read_acquisitions(sheets(**kw))
     assert findings == []
-    return plan_reminders(register, as_of, settings or ReminderSettings())
+    return plan_reminders(register, as_of, reminder_policy(settings or ReminderSettings()))
 
 
 def by_item(p):
@@ -109,7 +111,7 @@ def test_missing_sheet_or_column_stops_with_the_file_named():
 def test_the_example_register_reads_clean_and_plans_its_reminders():
     register, findings = read_acquisitions(read_workbook(EXAMPLE), EXAMPLE.name)
     assert findings == []
-    p = plan_reminders(register, D(2020, 12, 31), ReminderSettings())
+    p = plan_reminders(register, D(2020, 12, 31), reminder_policy(ReminderSettings()))
     assert sorted(by_item(p)) == [
         ("C1", "K-2020-002"),
         ("C2", "B-002"),
@@ -285,7 +287,9 @@ def account(**kw):
 
 
 def test_c6_accounts_before_31_december_then_escalated_to_management():
-    settings = ReminderSettings.model_validate({"c6": {"escalation_email": "chef@kk.dk"}})
+    settings = reminder_policy(
+        ReminderSettings.model_validate({"c6": {"escalation_email": "chef@kk.dk"}})
+    )
     assert plan_accounts([account()], D(2021, 10, 29), settings).reminders == ()
     (r,) = plan_accounts([account()], D(2021, 11, 1), settings).reminders
     assert (r.rule, r.offset, r.days_text) == ("C6", -60, "om 60 dage")
@@ -297,17 +301,26 @@ def test_c6_accounts_before_31_december_then_escalated_to_management():
 
 def test_c6_presented_then_sent_on_and_the_rest_left_alone():
     presented = account(forelagt=D(2021, 11, 15), status="aflagt")
-    (r,) = plan_accounts([presented], D(2021, 11, 29), ReminderSettings()).reminders
+    (r,) = plan_accounts(
+        [presented], D(2021, 11, 29), reminder_policy(ReminderSettings())
+    ).reminders
     assert (r.item, r.due) == ("Ny skole (fremsendelse)", D(2021, 11, 29))
     done = account(forelagt=D(2021, 11, 15), sendt_til_revision=D(2021, 11, 20), status="aflagt")
     running = account(status="igangvaerende")
-    assert plan_accounts([done, running], D(2022, 3, 1), ReminderSettings()).reminders == ()
+    assert (
+        plan_accounts([done, running], D(2022, 3, 1), reminder_policy(ReminderSettings())).reminders
+        == ()
+    )
 
 
 def test_c6_without_a_controller_is_a_finding_not_a_silent_skip():
-    p = plan_accounts([account(controller_email=None)], D(2021, 12, 31), ReminderSettings())
+    p = plan_accounts(
+        [account(controller_email=None)], D(2021, 12, 31), reminder_policy(ReminderSettings())
+    )
     assert p.reminders == ()
     assert "ingen controller" in p.findings[0].message
-    default = ReminderSettings.model_validate({"c6": {"default_controller_email": "oek@kk.dk"}})
+    default = reminder_policy(
+        ReminderSettings.model_validate({"c6": {"default_controller_email": "oek@kk.dk"}})
+    )
     (r,) = plan_accounts([account(controller_email=None)], D(2021, 12, 31), default).reminders
     assert addresses(r, "to") == {"oek@kk.dk"}

@@ -24,6 +24,7 @@ from pydantic import SecretStr
 
 from config.settings import Settings, SmtpSettings
 from kitflow.app.inputs import load_acquisitions as read_register
+from kitflow.app.reminder_policy import reminder_policy
 from kitflow.app.reminders import deliver, ledger_rows, record
 from kitflow.core.obligations import plan_reminders
 from kitflow.mail import SmtpTransport
@@ -109,7 +110,7 @@ def night(settings: Settings, path: Path, as_of: dt.date, now: dt.datetime | Non
     """One nightly run as the flow does it, with the clock set to 02:00 of the as-of date."""
     register, findings = read_register(path)
     assert findings == []
-    plan = plan_reminders(register, as_of, settings.reminders)
+    plan = plan_reminders(register, as_of, reminder_policy(settings.reminders))
     now = now or dt.datetime.combine(as_of, dt.time(2))
     record(settings, plan, now)
     result = deliver(settings, plan, now)
@@ -286,7 +287,7 @@ def test_a_crash_between_send_and_commit_gives_at_most_one_duplicate(tmp_path, s
     settings = make_settings(tmp_path, database_url, smtp.port)
     path = write_register(tmp_path / "acquisitions.xlsx")
     register, _ = read_register(path)
-    plan = plan_reminders(register, D(2021, 2, 22), settings.reminders)
+    plan = plan_reminders(register, D(2021, 2, 22), reminder_policy(settings.reminders))
     now = dt.datetime(2021, 2, 22, 2)
     record(settings, plan, now)
     child = subprocess.Popen(
@@ -325,7 +326,7 @@ def test_two_runs_at_once_never_send_the_same_reminder(tmp_path, smtp, database_
         tmp_path / "acquisitions.xlsx", units=units, systems=(), contracts=contracts, conditions=()
     )
     register, _ = read_register(path)
-    plan = plan_reminders(register, D(2021, 2, 22), settings.reminders)
+    plan = plan_reminders(register, D(2021, 2, 22), reminder_policy(settings.reminders))
     now = dt.datetime(2021, 2, 22, 2)
     record(settings, plan, now)
     barrier = threading.Barrier(3)

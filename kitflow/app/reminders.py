@@ -8,6 +8,7 @@ from contextlib import closing
 from pathlib import Path
 
 from config.settings import Settings
+from kitflow.app.reminder_policy import reminder_policy
 from kitflow.core.acquisitions import AcquisitionsRegister
 from kitflow.core.handover import accounts_from_json, accounts_to_json
 from kitflow.core.ledger import LedgerRow
@@ -25,7 +26,7 @@ def plan(
     accounts: Sequence[AccountDue] | None,
 ) -> Plan:
     """Every reminder due on `as_of` (C1–C5 from the register, C6 from the accounts)."""
-    return plan_reminders(register, as_of, settings.reminders, accounts)
+    return plan_reminders(register, as_of, reminder_policy(settings.reminders), accounts)
 
 
 def record(settings: Settings, plan: Plan, now: dt.datetime | None = None) -> RecordResult:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 
 from kitflow.core.obligations import AccountDue
+from kitflow.core.rules import DueStatus
 
 HANDOVER_VERSION = 1
 
@@ -47,7 +48,7 @@ def accounts_from_json(text: str) -> tuple[dt.date, list[AccountDue]]:
             AccountDue(
                 projekt=str(a["projekt"]),
                 frist=dt.date.fromisoformat(a["frist"]),
-                status=str(a["status"]),
+                status=DueStatus(a["status"]),
                 controller_email=a["controller_email"],
                 forelagt=_date(a["forelagt"]),
                 sendt_til_revision=_date(a["sendt_til_revision"]),
