@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from kitflow.app.inputs import (
 from kitflow.app.publishing import SUMMARY_FILE, write_reports
 from kitflow.app.reminders import plan
 from kitflow.app.report_mail import find_report_folder, read_summary
-from kitflow.app.settings import bookings_options, thresholds
+from kitflow.app.settings import bookings_options, settings_for_run, thresholds
 from kitflow.core.accounts import accounts_due, make_report
 from kitflow.core.findings import FatalInputError
 from kitflow.core.rules import DueStatus
@@ -88,3 +89,16 @@ def test_a_folder_without_the_summary_is_refused_with_what_to_do(output, tmp_pat
     with pytest.raises(FatalInputError, match="resuméet kan ikke læses") as info:
         read_summary(copy)
     assert info.value.where == str(copy / SUMMARY_FILE)
+
+
+def test_a_settings_file_is_read_without_touching_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv("KITFLOW_CONFIG", raising=False)
+    config = tmp_path / "kitflow.toml"
+    config.write_text("max_quarantined_rows = 7\n", encoding="utf-8")
+    before = dict(os.environ)
+    assert settings_for_run(config).max_quarantined_rows == 7
+    assert dict(os.environ) == before
+    # The next load without a file gets the defaults, not the file read before.
+    assert settings_for_run().max_quarantined_rows == 100
+    with pytest.raises(FatalInputError, match="does not exist"):
+        settings_for_run(tmp_path / "missing.toml")

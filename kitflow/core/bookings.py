@@ -1,5 +1,9 @@
 """Bookings from untidy finance exports: find the header, tell bookings from total lines,
-parse every cell exactly, quarantine what does not parse, and check the control totals."""
+parse every cell exactly, quarantine what does not parse, and check the control totals.
+
+One sheet's parse is one pass over its columns, kept in one module; combining the sheets of
+every export is `combine.py`.
+"""
 
 from __future__ import annotations
 
