@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from config.settings import Settings, load_settings
+from config.settings import Settings
+from kitflow.app.inputs import acquisitions_path, load_acquisitions
+from kitflow.app.settings import settings_for_run
 from kitflow.core.findings import KitflowError
 from kitflow.mail import build_message, new_message_id, open_transport
 
@@ -49,11 +51,8 @@ def koncern_it_address(settings: Settings) -> tuple[str, ...]:
     """
     if settings.koncern_it_email:
         return (settings.koncern_it_email,)
-    from kitflow.core.acquisitions import read_acquisitions
-    from kitflow.readers import read_workbook
-
-    path = Path(settings.data_dir) / "acquisitions.xlsx"
-    register, _findings = read_acquisitions(read_workbook(path), path.name)
+    path = acquisitions_path(Path(settings.data_dir))
+    register, _findings = load_acquisitions(path)
     if not register.koncern_it_email:
         raise KitflowError(f"{path.name}: ingen adresse i arket Koncern IT")
     return register.koncern_it_email
@@ -138,9 +137,7 @@ def mail_koncern_it(flow: Any, flow_run: Any, state: Any) -> None:
     logger = flow_run_logger(flow_run, flow)
     params = flow_run.parameters or {}
     config_file = params.get("config_file")
-    settings = load_settings(
-        Path(config_file) if config_file else None, data_dir=params.get("data_dir")
-    )
+    settings = settings_for_run(config_file, data_dir=params.get("data_dir"))
     try:
         to = koncern_it_address(settings)
     except KitflowError as exc:

@@ -171,13 +171,13 @@ def _require_server(command: str) -> str:
 
 def _use_config(config: Path | None):
     """Settings from `config`, which the flow runs started from this process also read."""
-    from config.settings import load_settings
+    from kitflow.app.settings import settings_for_run
 
+    settings = settings_for_run(config)
     if config is not None:
-        settings = load_settings(config)
+        # The deployments' runs start in this process (serve) and load their settings anew.
         os.environ["KITFLOW_CONFIG"] = str(config.resolve())
-        return settings
-    return load_settings()
+    return settings
 
 
 @app.command()

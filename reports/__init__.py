@@ -1,1 +1,1 @@
-"""The report model computed once, and the renderers that only read it."""
+"""Renderers of the core's report model: CSV, Excel, Word, artifacts. They decide nothing."""

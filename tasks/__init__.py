@@ -1,1 +1,1 @@
-"""Thin Prefect tasks: each does the I/O for one step and calls the pure core."""
+"""Prefect tasks: each is one step of kitflow.app (or the core) with its retries and timeout."""
