@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -247,8 +248,26 @@ def main() -> None:
     # The temporary server gets 20 s by default; on a busy two-core machine it was seen to
     # need more, and an unattended night must not fail on that.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    # A stopped run (SIGTERM from a service manager, Ctrl-C) must end like any other exit: the
+    # flow run is marked crashed, and the temporary Prefect server this process started is
+    # stopped by its atexit handler, which Python's default SIGTERM handling never runs.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, _stop_on_signal)
     try:
         app()
     except KitflowError as exc:  # raised outside a command, e.g. while loading settings
         print(f"kitflow: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
+
+
+# Stopped by a signal: 128 + the signal's number, as a shell reports it (143 SIGTERM, 130 Ctrl-C).
+EXIT_STOPPED = 128
+
+
+def _stop_on_signal(signum: int, _frame: object) -> None:
+    print(f"kitflow: stoppet ({signal.Signals(signum).name})", file=sys.stderr)
+    raise SystemExit(EXIT_STOPPED + signum)
+
+
+if __name__ == "__main__":
+    main()
