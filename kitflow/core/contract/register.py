@@ -103,7 +103,7 @@ PROJEKTER = SheetSpec(
             "udvalg",
             ("Udvalg",),
             False,
-            "The committee the account is presented to.",
+            "The committee the account is presented to, unless Udførende udvalg is filled.",
             "Udvalget, regnskabet forelægges.",
             "Økonomiudvalget",
         ),
@@ -111,8 +111,9 @@ PROJEKTER = SheetSpec(
             "udfoerende_udvalg",
             ("Udførende udvalg",),
             False,
-            "The committee carrying out the project, where that is another.",
-            "Det udførende udvalg, hvis det er et andet.",
+            "The committee carrying out the project; when filled, due.csv and the workbook name "
+            "it instead of Udvalg.",
+            "Det udførende udvalg, hvis det er et andet; det nævnes så i stedet for Udvalg.",
             None,
         ),
         Column(
