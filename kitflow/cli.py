@@ -107,6 +107,31 @@ def check(
     raise typer.Exit(result.exit_code)
 
 
+@app.command()
+def template(
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="The folder to write into; made if missing.")
+    ],
+) -> None:
+    """Write an empty data folder to start from: register.xlsx, acquisitions.xlsx, bookings/."""
+    from kitflow.app.template import EXAMPLE_EXPORT, write_template
+
+    try:
+        write_template(folder)
+    except KitflowError as exc:
+        typer.echo(f"kitflow: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    typer.echo(f"Skabelonen er skrevet til {folder}:")
+    typer.echo("  register.xlsx         anlægsprojekterne (controllernes register)")
+    typer.echo("  acquisitions.xlsx     it-anskaffelserne (Koncern IT's register)")
+    typer.echo("  bookings/             tom: læg økonomisystemets eksporter her")
+    typer.echo(f"  {EXAMPLE_EXPORT:<21} en lille eksport, der viser kolonnerne; den læses ikke")
+    typer.echo(
+        "Række 2 i hvert ark er et eksempel, og arket Hjælp beskriver kolonnerne. "
+        f"Tjek mappen med: kitflow check --data {folder}"
+    )
+
+
 @app.command("mail-reports")
 def mail_reports(
     out: OutOption = None,

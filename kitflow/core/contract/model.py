@@ -27,7 +27,7 @@ FORMAT = {
     Kind.AMOUNT: "kr.: a number, or Danish text (`1.234,56`, `-1.234,56`, `1.234,56-`, "
     "`(1.234,56)`)",
     Kind.YES_NO: "Ja or Nej (also J/N, X, Yes/No, Sand/Falsk, 1/0)",
-    Kind.CHOICE: "one of",
+    Kind.CHOICE: "one of {choices}, in any letter case",
     Kind.EMAIL: "an e-mail address",
     Kind.EMAILS: "e-mail addresses; several separated by `;`, `,` or spaces",
     Kind.LOEBENUMMER: "two letters and ten digits, dash optional (`XA-4411000006`); a WBS "
@@ -38,7 +38,7 @@ FORMAT_DA = {
     Kind.DATE: "dato (fx 31.12.2020)",
     Kind.AMOUNT: "beløb i kr. (fx 1.234,56)",
     Kind.YES_NO: "Ja eller Nej",
-    Kind.CHOICE: "en af",
+    Kind.CHOICE: "en af {choices}",
     Kind.EMAIL: "e-mail-adresse",
     Kind.EMAILS: "e-mail-adresse(r), flere adskilt af ;",
     Kind.LOEBENUMMER: "løbenummer (fx XA-4411000006)",
@@ -49,12 +49,12 @@ FORMAT_DA = {
 class Column:
     """One column of a sheet: the field the code calls it and the headers a user may write.
 
-    `headers[0]` is the name kitflow writes (in the template) and shows in messages; the rest
-    are accepted too. `required`: the header must be in the sheet, or the sheet cannot be
-    read. `what` (English) is for docs/data-contract.md, `hjaelp` (Danish) for the template's
-    help sheet; both say what an empty cell means. `example` fills the template's example row
-    (None: left empty). For a CHOICE, `choices` are the values accepted and `default` what an
-    empty cell means.
+    `headers[0]` is the name kitflow shows in messages; the rest are accepted too. The template
+    writes `headers[0]`, or `template` where that is set (one of the headers). `required`: the
+    header must be in the sheet, or the sheet cannot be read. `what` (English) is for
+    docs/data-contract.md, `hjaelp` (Danish) for the template's help sheet; both say what an
+    empty cell means. `example` fills the template's example row (None: left empty). For a
+    CHOICE, `choices` are the values accepted and `default` what an empty cell means.
     """
 
     field: str
@@ -66,28 +66,30 @@ class Column:
     kind: Kind = Kind.TEXT
     choices: tuple[str, ...] = ()
     default: str | None = None
+    template: str | None = None
 
     @property
     def label(self) -> str:
         """The name shown to a user."""
         return self.headers[0]
 
+    @property
+    def written(self) -> str:
+        """The header `kitflow template` writes."""
+        return self.template or self.label
+
     def format(self) -> str:
         """The cells' format in English, for the docs."""
-        if self.kind is Kind.CHOICE:
-            return _choice(FORMAT[self.kind], self.choices, self.default, "empty")
-        return FORMAT[self.kind]
+        return _format(FORMAT[self.kind], self.choices, self.default, "empty:")
 
     def format_da(self) -> str:
         """The cells' format in Danish, for the template's help sheet."""
-        if self.kind is Kind.CHOICE:
-            return _choice(FORMAT_DA[self.kind], self.choices, self.default, "tom")
-        return FORMAT_DA[self.kind]
+        return _format(FORMAT_DA[self.kind], self.choices, self.default, "tom:")
 
 
-def _choice(one_of: str, choices: tuple[str, ...], default: str | None, empty: str) -> str:
-    text = f"{one_of} {' / '.join(choices)}"
-    return f"{text} ({empty} = {default})" if default else text
+def _format(text: str, choices: tuple[str, ...], default: str | None, empty: str) -> str:
+    text = text.format(choices=" / ".join(choices))
+    return f"{text}; {empty} {default}" if default else text
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,7 @@ PROJEKTER = SheetSpec(
             "Hvornår regnskabet blev forelagt udvalget.",
             None,
             Kind.DATE,
+            template="Forelagt udvalg",
         ),
         Column(
             "sendt_til_revision",
@@ -155,6 +156,7 @@ PROJEKTER = SheetSpec(
             "Hvornår det forelagte regnskab blev sendt til revisionen.",
             None,
             Kind.DATE,
+            template="Sendt til revision",
         ),
         Column(
             "controller_email",
@@ -254,6 +256,7 @@ BEVILLINGER = SheetSpec(
             "Beløbet i kr.; indtægter negative. Linjerne lægges sammen til rådighedsbeløbet.",
             2500000,
             Kind.AMOUNT,
+            template="Beløb (kr.)",
         ),
     ),
 )
@@ -275,8 +278,8 @@ KATEGORIER_SHEET = SheetSpec(
             "kategori",
             ("Kategori",),
             True,
-            "The category; its first eight letters are compared. A project in the bilag "
-            "without all three answered is a warning.",
+            "The category; a cell that begins with a category's first eight letters is that "
+            "category. A project in the bilag without all three answered is a warning.",
             "Kategorien; et projekt i bilaget skal have en række for hver af de tre.",
             KATEGORIER[0],
             Kind.CHOICE,
