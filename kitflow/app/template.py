@@ -107,13 +107,21 @@ def _help_sheet(wb: Workbook, spec: FileSpec, also: tuple[FileSpec, ...]) -> Non
         for sheet in file.sheets:
             where = _where(file, sheet)
             for column in sheet.columns:
-                for j, value in enumerate(_help_row(where, sheet, column), start=1):
+                values = _help_row(where, sheet, column)
+                for j, value in enumerate(values, start=1):
                     cell = ws.cell(row=row, column=j, value=value)
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
+                ws.row_dimensions[row].height = 15 * _lines(values)
                 row += 1
     for j, width in enumerate(_HELP_WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(j)].width = width
     ws.freeze_panes = ws.cell(row=top + 1, column=1)
+
+
+def _lines(values: tuple[str, ...]) -> int:
+    """The lines the row wraps to: a taller row, as not every spreadsheet program fits it."""
+    widths = (int(w * 1.1) for w in _HELP_WIDTHS)  # characters per line, roughly
+    return max(1, *(-(-len(v) // w) for v, w in zip(values, widths, strict=True)))
 
 
 def _where(file: FileSpec, sheet: SheetSpec) -> str:
