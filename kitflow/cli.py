@@ -1,4 +1,10 @@
-"""The `kitflow` command: run the nightly flow once, and later serve, deploy and check."""
+"""kitflow: Koncern IT's capital-project accounts and IT-acquisition reminders.
+
+Run the nightly flow once, check a data folder, write an empty data folder to start from,
+mail a run's reports, and serve or deploy the three schedules. Exit codes: 0 done, 1 another
+error, 2 bad input, 3 the sums do not add up (a defect in kitflow), 4 another run holds the
+data folder, 130/143 stopped by Ctrl-C or SIGTERM.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +18,14 @@ from typing import Annotated, TypeVar
 
 import typer
 
+from kitflow import __version__
 from kitflow.core.findings import KitflowError
 
 T = TypeVar("T")
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help=__doc__, rich_markup_mode="markdown"
+)
 
 
 # The options several commands share, spelt once.
@@ -28,9 +37,43 @@ AsOfOption = Annotated[
 ]
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"kitflow {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
-    """kitflow: Koncern IT's capital-project accounts and IT-acquisition reminders."""
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
+# Prefect's temporary server announces its start and stop at INFO on the logger "prefect"
+# itself ("Starting temporary server on …", "See https://docs.prefect.io/…"), which a user of
+# `kitflow run` cannot act on. Prefect reads these settings once, when it is first imported:
+# that logger from WARNING, while the run's own lines (the loggers "prefect.flow_runs" and
+# "prefect.task_runs") stay at INFO; warnings and errors show as before. An operator's own
+# values win.
+QUIET_TEMPORARY_SERVER = {
+    "PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL": "WARNING",
+    "PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL": "INFO",
+    "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "INFO",
+}
+
+
+def _quiet_temporary_server() -> None:
+    """Hide the temporary server's start-up lines, if Prefect is not imported yet."""
+    if "prefect" in sys.modules:
+        return  # too late to take effect (a test calling the app in its own process)
+    for name, value in QUIET_TEMPORARY_SERVER.items():
+        os.environ.setdefault(name, value)
 
 
 def _as_of(value: str | None) -> dt.date | None:
@@ -65,6 +108,7 @@ def run(
 ) -> None:
     """Run the nightly flow once, as a real Prefect flow run."""
     date = _as_of(as_of)
+    _quiet_temporary_server()
     from flows.nightly import afstemning
 
     summary = _run_flow(
@@ -108,6 +152,31 @@ def check(
     raise typer.Exit(result.exit_code)
 
 
+@app.command()
+def template(
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="The folder to write into; made if missing.")
+    ],
+) -> None:
+    """Write an empty data folder to start from: register.xlsx, acquisitions.xlsx, bookings/."""
+    from kitflow.app.template import EXAMPLE_EXPORT, write_template
+
+    try:
+        write_template(folder)
+    except KitflowError as exc:
+        typer.echo(f"kitflow: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    typer.echo(f"Skabelonen er skrevet til {folder}:")
+    typer.echo("  register.xlsx         anlægsprojekterne (controllernes register)")
+    typer.echo("  acquisitions.xlsx     it-anskaffelserne (Koncern IT's register)")
+    typer.echo("  bookings/             tom: læg økonomisystemets eksporter her")
+    typer.echo(f"  {EXAMPLE_EXPORT:<21} en lille eksport, der viser kolonnerne; den læses ikke")
+    typer.echo(
+        "Række 2 i hvert ark er et eksempel, og arket Hjælp beskriver kolonnerne. "
+        f"Tjek mappen med: kitflow check --data {folder}"
+    )
+
+
 @app.command("mail-reports")
 def mail_reports(
     out: OutOption = None,
@@ -120,6 +189,7 @@ def mail_reports(
 ) -> None:
     """Mail a run's anlaegsregnskab.xlsx and .docx to the report recipients (flow rapportmail)."""
     date = _as_of(as_of)
+    _quiet_temporary_server()
     from flows.report_mail import rapportmail
 
     r = _run_flow(

@@ -54,33 +54,94 @@ def reconciliation_rows(report: Report):
     yield from _post_rows(ALL_PROJECTS, "", report.all_total)
 
 
-BOOKING_HEADER = (
-    "fil",
-    "ark",
-    "raekke",
-    "bogfoeringsdato",
-    "loebenummer",
-    "loebenummer_i_fil",
-    "beloeb",
-    "art",
-    "bilagsnummer",
-    "linje",
-    "tekst",
+# Each CSV file's columns and what each holds; docs/data-contract.md's tables are made from
+# these (scripts/data_contract_tables.py), so a column and its meaning change together.
+Columns = tuple[tuple[str, str], ...]
+
+RECONCILIATION_CSV: Columns = (
+    (
+        "projekt",
+        "the project; `I alt` on the totals over the projects in this year's bilag (Bilag 4's "
+        f"total), `{ALL_PROJECTS}` on the totals over every project",
+    ),
+    ("loebenummer", "the project number; empty on a project's own rows and on the totals"),
+    ("post", "`Udgifter`, `Indtægter` or `Netto` (their sum)"),
+    ("raadighedsbeloeb", "the appropriation: the sum of Bevillinger's lines, kr."),
+    ("forbrug", "the matched bookings, kr."),
+    ("afvigelse", "rådighedsbeløb minus forbrug, kr.: positive is underspending"),
+    (
+        "afvigelse_pct",
+        "afvigelse in percent of the rådighedsbeløb, one decimal; empty where undefined "
+        "(forbrug without a rådighedsbeløb)",
+    ),
 )
 
-
-QUARANTINE_HEADER = (
-    "fil",
-    "ark",
-    "raekke",
-    "bogfoeringsdato",
-    "loebenummer",
-    "beloeb",
-    "bilagsnummer",
-    "linje",
-    "tekst",
-    "aarsag",
+BOOKINGS_CSV: Columns = (
+    ("fil", "the export the booking was read from"),
+    ("ark", "its sheet (empty for a CSV file)"),
+    ("raekke", "its row, as Excel numbers it"),
+    ("bogfoeringsdato", "the posting date, `yyyy-mm-dd`"),
+    ("loebenummer", "the project number, normalised (`XA-4411000006`, WBS suffix rolled up)"),
+    ("loebenummer_i_fil", "the project number as the export wrote it"),
+    ("beloeb", "the amount, kr."),
+    ("art", "the art as written"),
+    ("bilagsnummer", "the document number"),
+    ("linje", "the line in the document"),
+    ("tekst", "the booking's text"),
 )
+BOOKING_HEADER = tuple(name for name, _ in BOOKINGS_CSV)
+
+QUARANTINE_CSV: Columns = (
+    ("fil", "the export the row was read from"),
+    ("ark", "its sheet (empty for a CSV file)"),
+    ("raekke", "its row, as Excel numbers it"),
+    ("bogfoeringsdato", "the posting date, as written"),
+    ("loebenummer", "the project number, as written"),
+    ("beloeb", "the amount, as written"),
+    ("bilagsnummer", "the document number"),
+    ("linje", "the line in the document"),
+    ("tekst", "the booking's text"),
+    ("aarsag", "why the row was not counted (the finding's words)"),
+)
+QUARANTINE_HEADER = tuple(name for name, _ in QUARANTINE_CSV)
+
+DUE_CSV: Columns = (
+    ("projekt", "the project"),
+    ("brutto_udgifter", "its gross expenditure (matched bookings), kr."),
+    ("brutto_indtaegter", "its gross income, kr., as a positive amount"),
+    ("faerdiggjort", "the completion date that counts (rule A2), `yyyy-mm-dd`; empty: none"),
+    ("frist", "the deadline, 31 December of the completion year; empty: none yet"),
+    (
+        "aflaeggelse",
+        "`saerskilt` (a separate account: gross expenditure or income at or above the "
+        "threshold, rule A1) or `aarsregnskab` (with the annual accounts)",
+    ),
+    (
+        "status",
+        "`igangvaerende`, `ikke_forfalden`, `forfalden`, `overskredet` or `aflagt` (rule A2)",
+    ),
+    ("udvalg", "the committee: the register's Udførende udvalg, else its Udvalg"),
+)
+
+FINDINGS_CSV: Columns = (
+    ("alvor", "`fejl`, `advarsel` or `info`"),
+    ("fil", "the file the finding is about"),
+    ("ark", "its sheet, where there is one"),
+    ("raekke", "its row, where there is one"),
+    ("kode", "a fixed code for the kind of finding (e.g. `booking.cell`), for filtering"),
+    ("besked", "the finding in Danish, as `kitflow check` prints it"),
+)
+
+# File -> its columns, in the order the files are written.
+CSV_FILES: dict[str, Columns] = {
+    "reconciliation.csv": RECONCILIATION_CSV,
+    "unmatched.csv": BOOKINGS_CSV,
+    "internal.csv": BOOKINGS_CSV,
+    "quarantined.csv": QUARANTINE_CSV,
+    "duplicates.csv": BOOKINGS_CSV,
+    "due.csv": DUE_CSV,
+    "findings.csv": FINDINGS_CSV,
+}
 
 
 def quarantine_rows(frame: pd.DataFrame):
@@ -172,41 +233,16 @@ def write_csv_files(report: Report, folder: Path) -> list[Path]:
     """Write every CSV output into `folder`; returns the paths written."""
     written = []
 
-    def out(name: str, header: Sequence[str], rows) -> None:
+    def out(name: str, rows) -> None:
         path = folder / name
-        _write(path, header, rows)
+        _write(path, tuple(column for column, _ in CSV_FILES[name]), rows)
         written.append(path)
 
-    out(
-        "reconciliation.csv",
-        (
-            "projekt",
-            "loebenummer",
-            "post",
-            "raadighedsbeloeb",
-            "forbrug",
-            "afvigelse",
-            "afvigelse_pct",
-        ),
-        reconciliation_rows(report),
-    )
-    out("unmatched.csv", BOOKING_HEADER, booking_rows(report.unmatched))
-    out("internal.csv", BOOKING_HEADER, booking_rows(report.internal))
-    out("quarantined.csv", QUARANTINE_HEADER, quarantine_rows(report.quarantined))
-    out("duplicates.csv", BOOKING_HEADER, booking_rows(report.duplicates))
-    out(
-        "due.csv",
-        (
-            "projekt",
-            "brutto_udgifter",
-            "brutto_indtaegter",
-            "faerdiggjort",
-            "frist",
-            "aflaeggelse",
-            "status",
-            "udvalg",
-        ),
-        due_rows(report),
-    )
-    out("findings.csv", ("alvor", "fil", "ark", "raekke", "kode", "besked"), finding_rows(report))
+    out("reconciliation.csv", reconciliation_rows(report))
+    out("unmatched.csv", booking_rows(report.unmatched))
+    out("internal.csv", booking_rows(report.internal))
+    out("quarantined.csv", quarantine_rows(report.quarantined))
+    out("duplicates.csv", booking_rows(report.duplicates))
+    out("due.csv", due_rows(report))
+    out("findings.csv", finding_rows(report))
     return written

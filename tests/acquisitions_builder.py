@@ -1,8 +1,8 @@
 """acquisitions.xlsx built by hand: the data contract's sheets and headers, for tests and examples.
 
-The headers are written out here from spec/data-contract.md, not taken from the reader, so a
-reader that drifts from the contract fails the tests. scripts/make_example_data.py builds the
-shipped example register with the same headers.
+The headers are written out here by hand, not taken from kitflow/core/contract (which the
+reader uses), so a change there that stops accepting one of them fails the tests.
+scripts/make_example_data.py builds the shipped example register with the same headers.
 """
 
 from __future__ import annotations

@@ -9,22 +9,21 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from kitflow.core.cells import is_blank, key_text, parse_optional_date, try_parse
+from kitflow.core.contract.acquisitions import (
+    ACQUISITIONS,
+    CLASSIFICATIONS,
+    SHEET_CONDITIONS,
+    SHEET_CONTRACTS,
+    SHEET_KONCERN_IT,
+    SHEET_SYSTEMS,
+    SHEET_UNITS,
+)
+from kitflow.core.contract.model import SheetSpec
 from kitflow.core.findings import FatalInputError, Finding, Location, Severity
 from kitflow.core.sheets import RawSheet, TableRow, normalise_header, read_table
 
 Rows = Sequence[Sequence[object]]
 Sheets = Mapping[str, RawSheet] | Mapping[str, Rows]
-
-SHEET_UNITS = "Enheder"
-SHEET_SYSTEMS = "Systemer"
-SHEET_CONTRACTS = "Kontrakter"
-SHEET_CONDITIONS = "Betingelser"
-SHEET_KONCERN_IT = "Koncern IT"
-
-CLASSIFICATIONS = ("Infrastruktur", "Generisk administrativt", "Fagsystem", "Hjælpeværktøj")
-SYSTEM_TYPES = ("Anskaffelse", "PoC", "Pilot")
-PERMITS = ("Ingen", "Betinget", "Gyldig", "Tilbagetrukket")
-CONTRACT_TYPES = ("Kontrakt", "Tillæg")
 
 
 class _HasRow(Protocol):
@@ -115,62 +114,8 @@ class AcquisitionsRegister:
 
 # --- columns --------------------------------------------------------------------------------
 
-# Field -> accepted headers (the first is the data contract's name). Required are the columns
-# whose absence would change who is reminded: a missing "Sendt til Koncern IT" must stop the
-# run, not remind of every contract.
-_ID_ALIASES = ("System id", "Systemid", "System-ID")
-_COLUMNS: dict[str, tuple[dict[str, tuple[str, ...]], tuple[str, ...]]] = {
-    SHEET_UNITS: (
-        {
-            "enhed": ("Enhed",),
-            "forvaltning": ("Forvaltning",),
-            "email": ("Email", "E-mail", "Mail"),
-            "direktion_email": ("Direktion email", "Direktion e-mail", "Direktionens email"),
-            "digitaliseringskontor_email": (
-                "Digitaliseringskontor email",
-                "Digitaliseringskontor e-mail",
-                "Digitaliseringskontorets email",
-            ),
-        },
-        ("enhed", "email", "direktion_email", "digitaliseringskontor_email"),
-    ),
-    SHEET_SYSTEMS: (
-        {
-            "system_id": ("System-id", *_ID_ALIASES),
-            "navn": ("Navn", "Systemnavn"),
-            "enhed": ("Enhed",),
-            "klassifikation": ("Klassifikation",),
-            "type": ("Type",),
-            "slutdato": ("Slutdato",),
-            "anmeldt": ("Anmeldt systemregister", "Anmeldt til systemregister"),
-            "tilladelse": ("Tilladelse", "Ibrugtagningstilladelse"),
-            "i_drift": ("I drift", "I drift siden", "Idriftsat"),
-        },
-        ("system_id", "navn", "enhed", "type", "slutdato", "anmeldt", "tilladelse", "i_drift"),
-    ),
-    SHEET_CONTRACTS: (
-        {
-            "kontrakt_id": ("Kontrakt-id", "Kontrakt id", "Kontraktid", "Kontrakt-ID"),
-            "system_id": ("System-id", *_ID_ALIASES),
-            "leverandoer": ("Leverandør", "Leverandoer"),
-            "type": ("Type",),
-            "enhed": ("Enhed",),
-            "underskrevet": ("Underskrevet", "Underskrevet dato", "Underskriftsdato"),
-            "sendt": ("Sendt til Koncern IT", "Sendt til KIT"),
-        },
-        ("kontrakt_id", "enhed", "underskrevet", "sendt"),
-    ),
-    SHEET_CONDITIONS: (
-        {
-            "betingelse_id": ("Betingelse-id", "Betingelse id", "Betingelsesid", "Betingelse-ID"),
-            "system_id": ("System-id", *_ID_ALIASES),
-            "beskrivelse": ("Beskrivelse",),
-            "frist": ("Frist",),
-            "udbedret": ("Udbedret",),
-        },
-        ("betingelse_id", "system_id", "frist", "udbedret"),
-    ),
-}
+# The sheets and their columns are the data contract's (kitflow/core/contract/acquisitions.py).
+_SHEETS: dict[str, SheetSpec] = {s.name: s for s in ACQUISITIONS.sheets}
 
 
 def _norm(text: object) -> str:
@@ -191,9 +136,10 @@ def _find_sheet(sheets: Mapping[str, RawSheet], wanted: str, file: str) -> RawSh
 class _RowReader:
     """Reads the cells of one row by field, collecting Danish messages for bad cells."""
 
-    def __init__(self, row: TableRow, labels: Mapping[str, str]) -> None:
+    def __init__(self, row: TableRow, spec: SheetSpec) -> None:
         self._row = row
-        self._labels = labels
+        self._spec = spec
+        self._labels = spec.labels()
         self.errors: list[str] = []
 
     def text(self, field: str, *, required: bool = False) -> str:
@@ -211,7 +157,10 @@ class _RowReader:
             self.errors.append(f"{self._labels[field]} mangler")
         return value if isinstance(value, dt.date) else None
 
-    def choice(self, field: str, allowed: tuple[str, ...], default: str) -> str:
+    def choice(self, field: str) -> str:
+        """One of the contract's choices for the column; empty, its default."""
+        column = self._spec.column(field)
+        allowed, default = column.choices, column.default or ""
         value = self.text(field)
         if not value:
             return default
@@ -247,11 +196,10 @@ def _read_table(
     findings: list[Finding],
 ) -> list[T]:
     sheet = _find_sheet(sheets, sheet_name, file)
-    columns, required = _COLUMNS[sheet_name]
-    labels = {f: names[0] for f, names in columns.items()}
+    spec = _SHEETS[sheet_name]
     out: list[T] = []
-    for row in read_table(sheet, columns, required, scan_rows=_HEADER_SCAN_ROWS):
-        reader = _RowReader(row, labels)
+    for row in read_table(sheet, spec.headers(), spec.required(), scan_rows=_HEADER_SCAN_ROWS):
+        reader = _RowReader(row, spec)
         item = build(reader, row.row)
         if reader.errors:
             findings.append(
@@ -294,13 +242,16 @@ def _drop_duplicates(
     return kept
 
 
+_KONCERN_IT_HEADERS = {_norm(h) for h in _SHEETS[SHEET_KONCERN_IT].column("email").headers}
+
+
 def _koncern_it_email(sheets: Mapping[str, RawSheet], file: str) -> tuple[str, ...]:
     """The address in sheet "Koncern IT": under an "Email" header, or beside an "Email:" label."""
     sheet = _find_sheet(sheets, SHEET_KONCERN_IT, file)
     name, rows = sheet.sheet, sheet.rows
     for r, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
         for c, value in enumerate(row):
-            if is_blank(value) or _norm(value) not in {"email", "e-mail", "mail"}:
+            if is_blank(value) or _norm(value) not in _KONCERN_IT_HEADERS:
                 continue
             beside = row[c + 1] if c + 1 < len(row) else None
             below = rows[r + 1][c] if r + 1 < len(rows) and c < len(rows[r + 1]) else None
@@ -358,7 +309,7 @@ def read_acquisitions(
         enhed = r.text("enhed", required=True)
         if enhed and _norm(enhed) not in unit_names:
             r.errors.append(f'enheden "{enhed}" findes ikke i arket "{SHEET_UNITS}"')
-        kind = r.choice("type", SYSTEM_TYPES, "Anskaffelse")
+        kind = r.choice("type")
         slutdato = r.date("slutdato")
         klass = r.text("klassifikation")
         # Not needed for any reminder: an unknown value is kept as written, not an error.
@@ -371,7 +322,7 @@ def read_acquisitions(
             type=kind,
             slutdato=slutdato,
             anmeldt_systemregister=r.date("anmeldt"),
-            tilladelse=r.choice("tilladelse", PERMITS, "Ingen"),
+            tilladelse=r.choice("tilladelse"),
             i_drift=r.date("i_drift"),
             row=row,
         )
@@ -390,7 +341,7 @@ def read_acquisitions(
             kontrakt_id=r.text("kontrakt_id", required=True),
             system_id=r.text("system_id") or None,
             leverandoer=r.text("leverandoer"),
-            type=r.choice("type", CONTRACT_TYPES, "Kontrakt"),
+            type=r.choice("type"),
             enhed=enhed,
             underskrevet=r.date("underskrevet", required=True) or dt.date.min,
             sendt_til_koncern_it=r.date("sendt"),

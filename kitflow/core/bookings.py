@@ -18,22 +18,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kitflow.core import cells
+from kitflow.core.contract.bookings import BOOKINGS
 from kitflow.core.findings import FatalInputError, Finding, Location, Severity
 from kitflow.core.money import kr_text
 from kitflow.core.sheets import ColumnSheet, RawSheet, find_header
 
-# Field -> accepted headers; the first is the name the data contract gives it.
-FIELDS: dict[str, tuple[str, ...]] = {
-    "posting_date": ("Bogføringsdato", "Posteringsdato", "Bogf.dato", "Dato"),
-    "project_number": ("Løbenummer", "Projektdefinition", "PSP-element", "WBS-element"),
-    "amount": ("Beløb", "Beløb (DKK)", "Beløb i DKK", "Beløb DKK"),
-    "art": ("Art", "Artskonto", "Kontoart"),
-    "document_number": ("Bilagsnummer", "Bilagsnr.", "Dokumentnummer", "Bilag"),
-    "line": ("Linje", "Linjenr.", "Position"),
-    "text": ("Tekst", "Posteringstekst"),
-}
-REQUIRED = ("posting_date", "project_number", "amount", "document_number")
-LABELS = {f: names[0] for f, names in FIELDS.items()}
+# Field -> accepted headers (the first is the name shown), from the data contract.
+FIELDS: dict[str, tuple[str, ...]] = BOOKINGS.headers()
+REQUIRED = BOOKINGS.required()
+LABELS = dict(BOOKINGS.labels())
 
 _TOTAL_LABEL = re.compile(r"^\s*(i\s*alt|total|totalt|sum|subtotal|hovedtotal)\b", re.I)
 

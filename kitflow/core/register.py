@@ -7,49 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kitflow.core import cells
+from kitflow.core.contract.register import INDTAEGT, KATEGORIER, REGISTER, SHEETS, UDGIFT
 from kitflow.core.findings import FatalInputError, Finding, Location, Severity
 from kitflow.core.sheets import RawSheet, TableRow, read_table
 
-SHEETS = ("Projekter", "Løbenumre", "Bevillinger", "Kategorier")
-KATEGORIER = ("Aktivitetsændringer", "Omkostningsændring", "Tidsforskydninger")
-UDGIFT, INDTAEGT = "Udgift", "Indtægt"
-
-_PROJECT_COLUMNS = {
-    "projekt": ("Projekt",),
-    "kort_navn": ("Kort navn",),
-    "bevilling": ("Bevilling",),
-    "beskrivelse": ("Beskrivelse",),
-    "anlaegsbevilling": ("Anlægsbevilling (kr.)", "Anlægsbevilling"),
-    "ibrugtagningsdato": ("Ibrugtagningsdato",),
-    "faerdiggjort": ("Færdiggjort",),
-    "byggeri": ("Byggeri (Ja/Nej)", "Byggeri"),
-    "etaarsgennemgang": ("Etårsgennemgang",),
-    "udvalg": ("Udvalg",),
-    "udfoerende_udvalg": ("Udførende udvalg",),
-    "anlaegskartotek": ("Anlægskartotek (Ja/Nej)", "Anlægskartotek"),
-    "afvigelsesforklaring": ("Afvigelsesforklaring",),
-    "forelagt_udvalg": ("Forelagt udvalg (date)", "Forelagt udvalg"),
-    "sendt_til_revision": ("Sendt til revision (date)", "Sendt til revision"),
-    "controller_email": ("Controller email", "Controller e-mail"),
-}
-_LOEBENUMMER_COLUMNS = {
-    "loebenummer": ("Løbenummer",),
-    "projekt": ("Projekt",),
-    "tekst": ("Tekst",),
-}
-_BEVILLING_COLUMNS = {
-    "loebenummer": ("Løbenummer",),
-    "beslutning": ("Beslutning",),
-    "dato": ("Dato",),
-    "post": ("Post (Udgift/Indtægt)", "Post"),
-    "beloeb": ("Beløb (kr.; income negative)", "Beløb (kr.)", "Beløb"),
-}
-_KATEGORI_COLUMNS = {
-    "projekt": ("Projekt",),
-    "kategori": ("Kategori",),
-    "svar": ("Svar (Ja/Nej)", "Svar"),
-    "bemaerkning": ("Bemærkning",),
-}
+# The sheets and their columns are the data contract's (kitflow/core/contract/register.py).
+_SHEETS = {s.name: s for s in REGISTER.sheets}
 
 
 @dataclass(frozen=True)
@@ -158,6 +121,12 @@ class _RowReader:
         return value
 
 
+def _read(sheets: Mapping[str, RawSheet], name: str) -> list[TableRow]:
+    """The rows of one sheet, its columns matched by the contract's headers."""
+    spec = _SHEETS[name]
+    return read_table(sheets[name], spec.headers(), spec.required())
+
+
 def parse_register(file: str, sheets: Mapping[str, RawSheet]) -> Register:
     """Parse register.xlsx's four sheets; FatalInputError for a missing sheet or column."""
     missing = [s for s in SHEETS if s not in sheets]
@@ -170,7 +139,7 @@ def parse_register(file: str, sheets: Mapping[str, RawSheet]) -> Register:
     findings: list[Finding] = []
 
     projects: dict[str, Project] = {}
-    for row in read_table(sheets["Projekter"], _PROJECT_COLUMNS, ("projekt",)):
+    for row in _read(sheets, "Projekter"):
         r = _RowReader(file, "Projekter", row, findings)
         name = _text(row.get("projekt"))
         if not name:
@@ -226,7 +195,7 @@ def parse_register(file: str, sheets: Mapping[str, RawSheet]) -> Register:
         )
 
     loebenumre: dict[str, Loebenummer] = {}
-    for row in read_table(sheets["Løbenumre"], _LOEBENUMMER_COLUMNS, ("loebenummer", "projekt")):
+    for row in _read(sheets, "Løbenumre"):
         r = _RowReader(file, "Løbenumre", row, findings)
         number = r.parse("loebenummer", cells.parse_loebenummer, "Løbenummer")
         projekt = _text(row.get("projekt"))
@@ -257,9 +226,7 @@ def parse_register(file: str, sheets: Mapping[str, RawSheet]) -> Register:
         loebenumre[number] = Loebenummer(number, projekt, _text(row.get("tekst")), row.row)
 
     bevillinger: list[Bevillingslinje] = []
-    for row in read_table(
-        sheets["Bevillinger"], _BEVILLING_COLUMNS, ("loebenummer", "beslutning", "post", "beloeb")
-    ):
+    for row in _read(sheets, "Bevillinger"):
         r = _RowReader(file, "Bevillinger", row, findings)
         number = r.parse("loebenummer", cells.parse_loebenummer, "Løbenummer")
         beloeb = r.parse("beloeb", cells.parse_amount, "Beløb")
@@ -299,7 +266,7 @@ def parse_register(file: str, sheets: Mapping[str, RawSheet]) -> Register:
         )
 
     kategorier: list[Kategorisvar] = []
-    for row in read_table(sheets["Kategorier"], _KATEGORI_COLUMNS, ("projekt", "kategori", "svar")):
+    for row in _read(sheets, "Kategorier"):
         r = _RowReader(file, "Kategorier", row, findings)
         projekt = _text(row.get("projekt"))
         kategori = _text(row.get("kategori"))
