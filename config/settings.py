@@ -42,7 +42,16 @@ class SmtpSettings(BaseModel):
     # A PEM file of CA certificates trusted besides the system's (a municipality's internal
     # CA); the server's certificate and host name are always verified.
     ca_file: Path | None = None
+    # Per network operation (connect, one read, one write); a server that trickles a byte at a
+    # time never trips it, hence the deadline below.
     timeout_seconds: float = 30.0
+    # The whole of one delivery pass over one transport: connecting, TLS, login, every
+    # message and QUIT, reconnections included; past it the connection is cut. A healthy relay
+    # takes well under a second a message, so a night's few dozen digests (or the report mail
+    # with 10 MB of attachments) finish in seconds; 120 s leaves a slow relay ample room, and a
+    # pass cut short loses nothing (what was not sent stays pending for the next run), whereas
+    # without a deadline a stalled server held the night's run for half an hour.
+    deadline_seconds: float = Field(default=120.0, gt=0)
 
     @model_validator(mode="after")
     def _default_security(self) -> SmtpSettings:
