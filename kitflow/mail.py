@@ -340,7 +340,8 @@ class SmtpTransport:
     """One SMTP pass, its connection opened on the first message: none, STARTTLS or TLS.
 
     The pass has a deadline (`smtp.deadline_seconds`, counted from the first message):
-    connecting, login, every message and QUIT.
+    connecting, login, every message and QUIT. When the server ends the connection after a
+    message (smtplib closes it on a 421), the next message gets a new connection.
     """
 
     def __init__(
@@ -423,6 +424,8 @@ class SmtpTransport:
         elif self._watchdog.passed:
             raise self._deadline_error(started=False)
         try:
+            if self._conn is not None and self._conn.sock is None:
+                self._conn = None  # the server ended it after the last message (a 421)
             if self._conn is None:
                 self._conn = self._connect(self._watchdog)
             refused = self._conn.send_message(msg)
