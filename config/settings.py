@@ -85,6 +85,17 @@ class Settings(BaseSettings):
     output_dir: Path = Path("out")
     state_dir: Path = Path("state")
     database_url: str | None = None
+    # The reminder ledger (and, on PostgreSQL, the run lock's connection). Connecting: a
+    # database on the municipality's network answers in milliseconds; 10 s rides out a busy
+    # server, and a ledger that is down is reported after 10 s instead of the driver's 130 s.
+    database_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    # One statement: the ledger's statements touch a few hundred rows and take milliseconds;
+    # one still running after 30 s waits on a stuck session or a server that has stopped.
+    # PostgreSQL cancels it (statement_timeout); a server or network that no longer answers
+    # cannot, so kitflow cuts the connection itself shortly after. On SQLite it is the busy
+    # timeout (a writer waits this long for another's lock), which was 30 s before it was a
+    # setting.
+    database_statement_timeout_seconds: float = Field(default=30.0, gt=0)
     timezone: str = DEFAULT_TIMEZONE
 
     # A1: a separate account at or above this gross amount (kr.).
