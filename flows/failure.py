@@ -30,18 +30,24 @@ def fail_with_reason(fn: Callable[..., T]) -> Callable[..., T]:
     exception still reaches the caller (`kitflow run` exits with its code), and the failure
     hooks run as for any failure. Any other exception keeps Prefect's message and traceback.
     """
-    from prefect import get_run_logger
-    from prefect.states import Failed
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except KitflowError as exc:
-            get_run_logger().error("%s", exc)
-            return Failed(message=str(exc), data=exc)
+            return failed_with_reason(exc)
 
     return wrapper
+
+
+def failed_with_reason(exc: KitflowError) -> Any:
+    """The Failed state a flow returns to end with `exc`'s one line (see fail_with_reason)."""
+    from prefect import get_run_logger
+    from prefect.states import Failed
+
+    get_run_logger().error("%s", exc)
+    return Failed(message=str(exc), data=exc)
 
 
 def koncern_it_address(settings: Settings) -> tuple[str, ...]:

@@ -7,12 +7,92 @@ the Prefect harness, a real SQLite ledger.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+from collections import Counter
+from pathlib import Path
 
 import pytest
+from faults import RunLog, TrickleSmtp
 from mailserver import Recorder, Server
 
 D = dt.date
+AS_OF = D(2020, 12, 31)
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "kitflow.toml"
+    path.write_text(
+        f'state_dir = "{tmp_path / "state"}"\nkoncern_it_email = "drift@koncernit.example"\n'
+        + text,
+        encoding="utf-8",
+    )
+    return path
+
+
+# --- 1. a server that trickles: the reports first, then an SMTP pass with a deadline ----------
+
+
+@pytest.mark.flow
+def test_a_trickling_mail_server_neither_holds_the_reports_nor_hangs_the_run(
+    prefect_harness, tmp_path
+):
+    from flows.nightly import afstemning
+    from kitflow.app.settings import settings_for_run
+    from kitflow.mail import SmtpTransport
+    from kitflow.outbox import FAILED, PLANNED, SENDING, SENT, open_ledger, utc_now
+
+    out = tmp_path / "out"
+    folder = out / AS_OF.isoformat()
+    # The server holds the session until the client hangs up (or 15 s, so that a client
+    # without a deadline cannot hang the test), and notes whether the reports were published
+    # while it held the mail back.
+    slow = TrickleSmtp(probe=lambda: (folder / "anlaegsregnskab.xlsx").is_file()).start()
+    config = write_config(
+        tmp_path,
+        f'[smtp]\nhost = "127.0.0.1"\nport = {slow.port}\ntimeout_seconds = 2\n'
+        "deadline_seconds = 2\n",
+    )
+    try:
+        with RunLog() as log:
+            summary = afstemning(as_of=AS_OF, out_dir=str(out), send=True, config_file=str(config))
+    finally:
+        slow.stop()
+
+    # The run succeeded, published while the mail was held back, and hung up by itself.
+    assert [s.ended_by for s in slow.sessions] == ["client"]
+    assert slow.sessions[0].probe_seen, "the reports waited for the mail server"
+    reminders = summary["reminders"]
+    assert "smtp.deadline_seconds" in reminders["delivery_error"]
+    assert reminders["sent"] == 0 and reminders["pending"] == reminders["planned"] > 0
+    assert "Afsendelsen stoppede: SMTP-serveren 127.0.0.1" in log.text()
+
+    # The message in flight is released for a retry, the rest still planned: none "sending".
+    settings = settings_for_run(str(config))
+    with open_ledger(settings) as ledger:
+        rows = ledger.rows()
+    states = Counter(r.state for r in rows)
+    assert states[SENDING] == 0 and states[FAILED] >= 1 and states[PLANNED] >= 1
+    assert all(r.next_attempt_at is not None for r in rows if r.state == FAILED)
+    # reminders.csv in the published folder shows the states after the pass.
+    with (folder / "reminders.csv").open(encoding="utf-8") as fh:
+        in_csv = Counter(r["state"] for r in csv.DictReader(fh))
+    assert in_csv == states
+
+    # A later run, once the server answers, delivers every reminder once.
+    good = Server().start()
+    try:
+        smtp = settings.smtp.model_copy(update={"port": good.port})
+        transport = SmtpTransport(smtp, None)
+        with open_ledger(settings) as ledger:
+            later = utc_now() + dt.timedelta(minutes=20)  # past the first backoff
+            result = ledger.deliver(transport, timezone=settings.timezone, now=later)
+            transport.close()
+            assert {r.state for r in ledger.rows()} == {SENT}
+        assert result.sent == len(rows)
+        assert sorted(Counter(good.handler.ids()).values()) == [1] * result.messages_sent
+    finally:
+        good.stop()
 
 
 # --- 2. a 421 ends the connection, not the next message's chances ------------------------------
