@@ -74,13 +74,18 @@ def failure_message(
     run_url: str | None,
     now: dt.datetime,
 ) -> EmailMessage:
-    """The mail to Koncern IT, in Danish, plain text."""
+    """The mail to Koncern IT, in Danish, plain text.
+
+    The subject carries the reason's first line (a header cannot hold a line break); the body
+    the whole reason.
+    """
     local = now.astimezone(ZoneInfo(settings.timezone))
+    reason_lines = [line.rstrip() for line in reason.strip().splitlines()] or [state_name]
     lines = [
         f"Kørslen »{run_name}« endte som {state_name} kl. {local:%H:%M} den {local:%d.%m.%Y}.",
         "",
         "Årsag:",
-        f"    {reason}",
+        *(f"    {line}" if line else "" for line in reason_lines),
         "",
         f"Se kørslen og dens log i Prefect: {run_url}"
         if run_url
@@ -93,7 +98,7 @@ def failure_message(
         "",
     ]
     return build_message(
-        subject=f"kitflow: {run_name} fejlede – {reason}"[:200],
+        subject=" ".join(f"kitflow: {run_name} fejlede – {reason_lines[0]}".split())[:200],
         text="\n".join(lines),
         html=None,
         mail_from=settings.mail_from,

@@ -142,3 +142,38 @@ def test_a_421_fails_only_its_own_message_and_the_next_goes_on_a_new_connection(
     assert second == {(SENT, 1)}  # charged nothing: sent on a fresh connection
     assert result.stopped_early is None and result.messages_sent == 1
     assert len(server.handler.messages) == 1
+
+
+# --- 4. a reason of several lines --------------------------------------------------------------
+
+
+@pytest.mark.flow
+def test_the_failure_mail_takes_a_reason_of_several_lines(prefect_harness, tmp_path):
+    from prefect import flow
+
+    from flows.failure import fail_with_reason, mail_koncern_it
+    from kitflow.core.findings import KitflowError
+
+    server = Server().start()
+    config = write_config(tmp_path, f'[smtp]\nhost = "127.0.0.1"\nport = {server.port}\n')
+
+    @flow(name="flerlinjet", flow_run_name="flerlinjet", on_failure=[mail_koncern_it])
+    @fail_with_reason
+    def fails(config_file: str) -> None:
+        raise KitflowError(
+            "påmindelsesregistret svarer ikke: forbindelsen blev afbrudt\n"
+            "\tServeren lukkede forbindelsen uventet"
+        )
+
+    try:
+        state = fails(str(config), return_state=True)
+    finally:
+        server.stop()
+    assert state.is_failed()
+    (_rcpt, msg), *_ = server.handler.messages
+    assert msg["Subject"] == (
+        "kitflow: flerlinjet fejlede – påmindelsesregistret svarer ikke: forbindelsen blev afbrudt"
+    )
+    body = msg.get_body(("plain",)).get_content()
+    assert "Serveren lukkede forbindelsen uventet" in body
+    assert "påmindelsesregistret svarer ikke: forbindelsen blev afbrudt" in body
