@@ -52,6 +52,11 @@ class SmtpSettings(BaseModel):
     # pass cut short loses nothing (what was not sent stays pending for the next run), whereas
     # without a deadline a stalled server held the night's run for half an hour.
     deadline_seconds: float = Field(default=120.0, gt=0)
+    # The failure mail to Koncern IT, all its attempts and the waits between them. One short
+    # plain-text mail takes about a second; 60 s allows the retries after 5 and 30 s of a server
+    # that is down for a moment, and a failed run's process (Prefect runs the hook before the
+    # process ends) waits at most this long for a server that does not answer.
+    failure_mail_deadline_seconds: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
     def _default_security(self) -> SmtpSettings:

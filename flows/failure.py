@@ -109,17 +109,35 @@ def failure_message(
     )
 
 
-def send_with_retries(settings: Settings, msg: EmailMessage, delays: Sequence[float]) -> None:
+def send_with_retries(
+    settings: Settings,
+    msg: EmailMessage,
+    delays: Sequence[float],
+    deadline_seconds: float | None = None,
+) -> None:
     """Send by SMTP (or to the outbox folder), again after each delay while the server is away.
 
-    A refused address is final and raised at once; so is the last connection error.
+    Everything, attempts and waits, within `deadline_seconds` (default the setting
+    smtp.failure_mail_deadline_seconds): each attempt has what is left of it, at most
+    smtp.deadline_seconds, and a wait that would end past it is not started. A refused address
+    is final and raised at once; so is the last connection error.
     """
+    total = settings.smtp.failure_mail_deadline_seconds
+    if deadline_seconds is not None:
+        total = deadline_seconds
+    ends = time.monotonic() + total
     for delay in [*delays, None]:
-        transport = open_transport(settings)
+        left = ends - time.monotonic()
+        if left < settings.smtp.deadline_seconds:  # the failure mail's deadline comes first
+            attempt = max(left, 0.01)
+            label: str | None = f"smtp.failure_mail_deadline_seconds = {total:g} s"
+        else:
+            attempt, label = settings.smtp.deadline_seconds, None
+        transport = open_transport(settings, deadline_seconds=attempt, deadline_label=label)
         try:
             refused = transport.send(msg)
         except OSError:  # smtplib's errors are OSErrors: the server is down or said 4xx
-            if delay is None:
+            if delay is None or time.monotonic() + delay >= ends:
                 raise
             time.sleep(delay)
             continue
@@ -167,5 +185,9 @@ def mail_koncern_it(flow: Any, flow_run: Any, state: Any) -> None:
         run_url=run_url(flow_run.id),
         now=dt.datetime.now(dt.UTC),
     )
-    send_with_retries(settings, msg, RETRY_DELAYS)
+    try:
+        send_with_retries(settings, msg, RETRY_DELAYS)
+    except (OSError, KitflowError) as exc:  # one line: the run has failed already
+        logger.error("Fejlen kunne ikke meldes til Koncern IT (%s): %s", ", ".join(to), exc)
+        return
     logger.info("Fejlen er meldt til Koncern IT (%s)", ", ".join(to))

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from faults import RunLog, TrickleSmtp
 from mailserver import Recorder, Server
+
+from tests.conftest import EXAMPLE_DATA
 
 D = dt.date
 AS_OF = D(2020, 12, 31)
@@ -93,6 +96,46 @@ def test_a_trickling_mail_server_neither_holds_the_reports_nor_hangs_the_run(
         assert sorted(Counter(good.handler.ids()).values()) == [1] * result.messages_sent
     finally:
         good.stop()
+
+
+def data_without_register(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(EXAMPLE_DATA, data)
+    (data / "register.xlsx").unlink()
+    return data
+
+
+@pytest.mark.flow
+def test_the_failure_mail_gives_up_on_a_trickling_server_within_its_own_deadline(
+    prefect_harness, tmp_path
+):
+    from flows.nightly import afstemning
+
+    slow = TrickleSmtp(give_up=8).start()
+    # The SMTP pass would have a minute; the failure mail's own deadline is shorter.
+    config = write_config(
+        tmp_path,
+        f'[smtp]\nhost = "127.0.0.1"\nport = {slow.port}\ntimeout_seconds = 2\n'
+        "deadline_seconds = 60\nfailure_mail_deadline_seconds = 2\n",
+    )
+    try:
+        with RunLog() as log:
+            state = afstemning(
+                as_of=AS_OF,
+                data_dir=str(data_without_register(tmp_path)),
+                out_dir=str(tmp_path / "out"),
+                send=False,
+                config_file=str(config),
+                return_state=True,
+            )
+    finally:
+        slow.stop()
+    assert state.is_failed()
+    assert [s.ended_by for s in slow.sessions] == ["client"]
+    (line,) = [r for r in log.records if "Koncern IT" in r.getMessage()]
+    assert line.getMessage().startswith("Fejlen kunne ikke meldes til Koncern IT")
+    assert "failure_mail_deadline_seconds" in line.getMessage()
+    assert line.exc_info is None  # one line, not a hook's traceback
 
 
 # --- 2. a 421 ends the connection, not the next message's chances ------------------------------
