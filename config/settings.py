@@ -42,7 +42,21 @@ class SmtpSettings(BaseModel):
     # A PEM file of CA certificates trusted besides the system's (a municipality's internal
     # CA); the server's certificate and host name are always verified.
     ca_file: Path | None = None
+    # Per network operation (connect, one read, one write); a server that trickles a byte at a
+    # time never trips it, hence the deadline below.
     timeout_seconds: float = 30.0
+    # The whole of one delivery pass over one transport: connecting, TLS, login, every
+    # message and QUIT, reconnections included; past it the connection is cut. A healthy relay
+    # takes well under a second a message, so a night's few dozen digests (or the report mail
+    # with 10 MB of attachments) finish in seconds; 120 s leaves a slow relay ample room, and a
+    # pass cut short loses nothing (what was not sent stays pending for the next run), whereas
+    # without a deadline a stalled server held the night's run for half an hour.
+    deadline_seconds: float = Field(default=120.0, gt=0)
+    # The failure mail to Koncern IT, all its attempts and the waits between them. One short
+    # plain-text mail takes about a second; 60 s allows the retries after 5 and 30 s of a server
+    # that is down for a moment, and a failed run's process (Prefect runs the hook before the
+    # process ends) waits at most this long for a server that does not answer.
+    failure_mail_deadline_seconds: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
     def _default_security(self) -> SmtpSettings:
@@ -76,6 +90,17 @@ class Settings(BaseSettings):
     output_dir: Path = Path("out")
     state_dir: Path = Path("state")
     database_url: str | None = None
+    # The reminder ledger (and, on PostgreSQL, the run lock's connection). Connecting: a
+    # database on the municipality's network answers in milliseconds; 10 s rides out a busy
+    # server, and a ledger that is down is reported after 10 s instead of the driver's 130 s.
+    database_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    # One statement: the ledger's statements touch a few hundred rows and take milliseconds;
+    # one still running after 30 s waits on a stuck session or a server that has stopped.
+    # PostgreSQL cancels it (statement_timeout); a server or network that no longer answers
+    # cannot, so kitflow cuts the connection itself shortly after. On SQLite it is the busy
+    # timeout (a writer waits this long for another's lock), which was 30 s before it was a
+    # setting.
+    database_statement_timeout_seconds: float = Field(default=30.0, gt=0)
     timezone: str = DEFAULT_TIMEZONE
 
     # A1: a separate account at or above this gross amount (kr.).

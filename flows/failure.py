@@ -30,18 +30,24 @@ def fail_with_reason(fn: Callable[..., T]) -> Callable[..., T]:
     exception still reaches the caller (`kitflow run` exits with its code), and the failure
     hooks run as for any failure. Any other exception keeps Prefect's message and traceback.
     """
-    from prefect import get_run_logger
-    from prefect.states import Failed
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except KitflowError as exc:
-            get_run_logger().error("%s", exc)
-            return Failed(message=str(exc), data=exc)
+            return failed_with_reason(exc)
 
     return wrapper
+
+
+def failed_with_reason(exc: KitflowError) -> Any:
+    """The Failed state a flow returns to end with `exc`'s one line (see fail_with_reason)."""
+    from prefect import get_run_logger
+    from prefect.states import Failed
+
+    get_run_logger().error("%s", exc)
+    return Failed(message=str(exc), data=exc)
 
 
 def koncern_it_address(settings: Settings) -> tuple[str, ...]:
@@ -68,13 +74,18 @@ def failure_message(
     run_url: str | None,
     now: dt.datetime,
 ) -> EmailMessage:
-    """The mail to Koncern IT, in Danish, plain text."""
+    """The mail to Koncern IT, in Danish, plain text.
+
+    The subject carries the reason's first line (a header cannot hold a line break); the body
+    the whole reason.
+    """
     local = now.astimezone(ZoneInfo(settings.timezone))
+    reason_lines = [line.rstrip() for line in reason.strip().splitlines()] or [state_name]
     lines = [
         f"Kørslen »{run_name}« endte som {state_name} kl. {local:%H:%M} den {local:%d.%m.%Y}.",
         "",
         "Årsag:",
-        f"    {reason}",
+        *(f"    {line}" if line else "" for line in reason_lines),
         "",
         f"Se kørslen og dens log i Prefect: {run_url}"
         if run_url
@@ -87,7 +98,7 @@ def failure_message(
         "",
     ]
     return build_message(
-        subject=f"kitflow: {run_name} fejlede – {reason}"[:200],
+        subject=" ".join(f"kitflow: {run_name} fejlede – {reason_lines[0]}".split())[:200],
         text="\n".join(lines),
         html=None,
         mail_from=settings.mail_from,
@@ -98,17 +109,35 @@ def failure_message(
     )
 
 
-def send_with_retries(settings: Settings, msg: EmailMessage, delays: Sequence[float]) -> None:
+def send_with_retries(
+    settings: Settings,
+    msg: EmailMessage,
+    delays: Sequence[float],
+    deadline_seconds: float | None = None,
+) -> None:
     """Send by SMTP (or to the outbox folder), again after each delay while the server is away.
 
-    A refused address is final and raised at once; so is the last connection error.
+    Everything, attempts and waits, within `deadline_seconds` (default the setting
+    smtp.failure_mail_deadline_seconds): each attempt has what is left of it, at most
+    smtp.deadline_seconds, and a wait that would end past it is not started. A refused address
+    is final and raised at once; so is the last connection error.
     """
+    total = settings.smtp.failure_mail_deadline_seconds
+    if deadline_seconds is not None:
+        total = deadline_seconds
+    ends = time.monotonic() + total
     for delay in [*delays, None]:
-        transport = open_transport(settings)
+        left = ends - time.monotonic()
+        if left < settings.smtp.deadline_seconds:  # the failure mail's deadline comes first
+            attempt = max(left, 0.01)
+            label: str | None = f"smtp.failure_mail_deadline_seconds = {total:g} s"
+        else:
+            attempt, label = settings.smtp.deadline_seconds, None
+        transport = open_transport(settings, deadline_seconds=attempt, deadline_label=label)
         try:
             refused = transport.send(msg)
         except OSError:  # smtplib's errors are OSErrors: the server is down or said 4xx
-            if delay is None:
+            if delay is None or time.monotonic() + delay >= ends:
                 raise
             time.sleep(delay)
             continue
@@ -156,5 +185,9 @@ def mail_koncern_it(flow: Any, flow_run: Any, state: Any) -> None:
         run_url=run_url(flow_run.id),
         now=dt.datetime.now(dt.UTC),
     )
-    send_with_retries(settings, msg, RETRY_DELAYS)
+    try:
+        send_with_retries(settings, msg, RETRY_DELAYS)
+    except (OSError, KitflowError) as exc:  # one line: the run has failed already
+        logger.error("Fejlen kunne ikke meldes til Koncern IT (%s): %s", ", ".join(to), exc)
+        return
     logger.info("Fejlen er meldt til Koncern IT (%s)", ", ".join(to))

@@ -10,6 +10,7 @@ from prefect import get_run_logger
 
 from config.settings import Settings
 from kitflow.lock import run_lock
+from kitflow.outbox import database_timeouts
 
 
 @contextlib.contextmanager
@@ -21,11 +22,16 @@ def holding_the_data_folder(settings: Settings) -> Iterator[None]:
     def on_wait(holder: str) -> None:
         logger.warning("%s: venter på en anden kørsel af samme datamappe (%s)", data, holder)
 
+    def on_lost(text: str) -> None:  # the database lock's connection: one line, no traceback
+        logger.warning("%s", text)
+
     with run_lock(
         data,
         Path(settings.state_dir),
         settings.lock_wait_seconds,
         settings.database_url,
         on_wait,
+        timeouts=database_timeouts(settings),
+        on_lost=on_lost,
     ):
         yield

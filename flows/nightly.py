@@ -14,7 +14,14 @@ from prefect.utilities.annotations import opaque
 from config.settings import Settings
 from flows.failure import fail_with_reason, mail_koncern_it
 from flows.locking import holding_the_data_folder
-from flows.reminders import Reminded, remind, with_csv
+from flows.reminders import (
+    Reminded,
+    deliver_reminders_step,
+    log_reminders,
+    prepare,
+    record_reminders,
+    with_csv,
+)
 from kitflow.app.inputs import acquisitions_path, combine_exports, export_paths, register_path
 from kitflow.app.reminders import save_accounts
 from kitflow.app.settings import bookings_options, settings_for_run, thresholds, today
@@ -25,6 +32,7 @@ from reports.reminders_csv import REMINDERS_CSV
 from tasks.accounts import reconcile_task
 from tasks.artifacts import publish_artifacts_task, start_progress, update_progress
 from tasks.inputs import read_export_task, read_register_task
+from tasks.reminders import write_reminders_csv_task
 from tasks.reports import write_reports_task
 
 
@@ -107,16 +115,27 @@ def _run(settings: Settings, as_of: dt.date, send: bool) -> dict:
     accounts = accounts_due(report)
     # The morning reminders run (its own schedule) takes C6's accounts from here.
     save_accounts(settings.state_dir, data, as_of, accounts)
+    # The reminders are planned and recorded; the reports (reminders.csv as recorded) are
+    # published before any mail is sent, so the night's accounts never wait on a mail server,
+    # and a ledger that does not answer costs the reminders, not the reports.
     reminded: Reminded | None = None
     if acquisitions_path(data).is_file():
-        reminded = remind(settings, as_of, send=send, accounts=accounts, csv_folder=None)
+        plan, n_findings = prepare(settings, as_of, accounts)
+        reminded = record_reminders(settings, plan, n_findings)
     else:
         logger.warning("%s findes ikke: ingen påmindelser i denne kørsel", acquisitions_path(data))
-    folder = write_reports_task(
-        opaque(report), Path(settings.output_dir), reminded.rows if reminded else None
-    )
+    recorded = None if reminded is None or reminded.ledger_error else reminded.rows
+    folder = write_reports_task(opaque(report), Path(settings.output_dir), recorded)
     if reminded is not None:
-        reminded = with_csv(reminded, folder / REMINDERS_CSV)
+        if send:
+            before = reminded
+            reminded = deliver_reminders_step(settings, reminded)
+            if reminded.ledger_error is None and reminded.rows != before.rows:
+                # The states after sending, into the published folder (replaced whole).
+                write_reminders_csv_task(folder, reminded.rows)
+        if recorded is not None:
+            reminded = with_csv(reminded, folder / REMINDERS_CSV)
+        log_reminders(reminded)
     for finding in report.findings:
         log = logger.info if finding.severity is Severity.INFO else logger.warning
         log(str(finding))
@@ -132,6 +151,8 @@ def _run(settings: Settings, as_of: dt.date, send: bool) -> dict:
         base_url=settings.effective_report_base_url,
     )
     logger.info("Afstemning %s: %s", as_of, summary)
+    if reminded is not None and reminded.ledger_error is not None:
+        raise reminded.ledger_error  # the reports are written; the run fails with one line
     return summary
 
 

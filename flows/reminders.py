@@ -12,15 +12,17 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
 from config.settings import Settings
+from flows.failure import failed_with_reason
 from kitflow.app.inputs import acquisitions_path
 from kitflow.app.reminders import load_accounts
 from kitflow.app.settings import settings_for_run, today
 from kitflow.core.findings import Severity
 from kitflow.core.ledger import SENT, LedgerRow, failed_for_good, pending_rows
 from kitflow.core.obligations import AccountDue, Plan
+from kitflow.outbox import DeliveryResult, LedgerUnavailableError, reminder_keys
 from tasks.inputs import read_acquisitions_task
 from tasks.reminders import (
-    deliver_task,
+    deliver_reminders,
     ledger_rows_task,
     plan_task,
     record_task,
@@ -49,11 +51,16 @@ class ReminderSummary:
 
 @dataclass(frozen=True)
 class Reminded:
-    """The reminders' steps as one run took them: the counts, the ledger rows and the plan."""
+    """The reminders' steps as one run took them: the counts, the ledger rows and the plan.
+
+    `ledger_error` is set when the ledger's database did not answer: the rows are then those
+    read before it went (none, if it never answered), and the run ends with that one line.
+    """
 
     summary: ReminderSummary
     rows: tuple[LedgerRow, ...]
     plan: Plan
+    ledger_error: LedgerUnavailableError | None = None
 
     @property
     def overdue_items(self) -> tuple[str, ...] | None:
@@ -64,19 +71,10 @@ class Reminded:
         return over if self.plan.open_day else None
 
 
-def remind(
-    settings: Settings,
-    as_of: dt.date,
-    *,
-    send: bool,
-    accounts: Sequence[AccountDue] | None,
-    csv_folder: Path | None,
-) -> Reminded:
-    """Plan, record, send (unless `send` is off) and read back; reminders.csv into `csv_folder`.
-
-    The steps of both the reminders run and the nightly run, which renders the CSV with its
-    reports instead (`csv_folder` None).
-    """
+def prepare(
+    settings: Settings, as_of: dt.date, accounts: Sequence[AccountDue] | None
+) -> tuple[Plan, int]:
+    """Read acquisitions.xlsx and plan C1–C6; the findings logged. (The plan, how many.)"""
     logger = get_run_logger()
     register, findings = read_acquisitions_task(acquisitions_path(Path(settings.data_dir)))
     plan = plan_task(settings, register, as_of, accounts)
@@ -85,23 +83,24 @@ def remind(
             logger.info("%s", finding)
         else:
             logger.warning("%s", finding)
-    n_findings = len(findings) + len(plan.findings)
+    return plan, len(findings) + len(plan.findings)
 
-    if not plan.open_day:
-        logger.info("%s er ikke en arbejdsdag: ingen påmindelser sendes i dag", as_of)
-        csv_path = write_reminders_csv_task(csv_folder, []) if csv_folder else None
-        summary = ReminderSummary(
-            as_of.isoformat(), False, 0, 0, 0, 0, 0, n_findings, _text(csv_path)
+
+def _summary(
+    plan: Plan,
+    n_findings: int,
+    rows: Sequence[LedgerRow] | None,
+    delivery: DeliveryResult | None,
+    error: str | None,
+) -> ReminderSummary:
+    """The counts; without rows (the ledger never answered) every planned row is pending."""
+    if rows is None:
+        planned = len(reminder_keys(plan))
+        return ReminderSummary(
+            plan.as_of.isoformat(), True, planned, 0, 0, planned, 0, n_findings, None, error
         )
-        return Reminded(summary, (), plan)
-
-    record_task(settings, plan)
-    delivery = deliver_task(settings, plan) if send else None
-    rows = ledger_rows_task(settings, plan)
-    csv_path = write_reminders_csv_task(csv_folder, rows) if csv_folder else None
-
-    summary = ReminderSummary(
-        as_of=as_of.isoformat(),
+    return ReminderSummary(
+        as_of=plan.as_of.isoformat(),
         open_day=True,
         planned=len(rows),
         sent=delivery.sent if delivery else 0,
@@ -109,36 +108,102 @@ def remind(
         pending=len(pending_rows(rows)),
         messages_sent=delivery.messages_sent if delivery else 0,
         findings=n_findings,
-        csv=_text(csv_path),
-        delivery_error=delivery.stopped_early if delivery else None,
+        csv=None,
+        delivery_error=error,
     )
+
+
+def record_reminders(settings: Settings, plan: Plan, n_findings: int) -> Reminded:
+    """Record the plan in the ledger and read its rows back: the reminders as recorded."""
+    logger = get_run_logger()
+    if not plan.open_day:
+        logger.info("%s er ikke en arbejdsdag: ingen påmindelser sendes i dag", plan.as_of)
+        summary = ReminderSummary(plan.as_of.isoformat(), False, 0, 0, 0, 0, 0, n_findings, None)
+        return Reminded(summary, (), plan)
+    recorded = record_task(settings, plan)
+    rows = (
+        recorded
+        if isinstance(recorded, LedgerUnavailableError)
+        else ledger_rows_task(settings, plan)
+    )
+    if isinstance(rows, LedgerUnavailableError):  # log_reminders says it
+        return Reminded(_summary(plan, n_findings, None, None, str(rows)), (), plan, rows)
+    return Reminded(_summary(plan, n_findings, rows, None, None), tuple(rows), plan)
+
+
+def deliver_reminders_step(settings: Settings, reminded: Reminded) -> Reminded:
+    """Send what the ledger holds due for the plan, within the deadline; read the states back.
+
+    A mail server that fails is a warning and pending rows, never the run's failure; a
+    ledger that stops answering is `ledger_error`, the rows as they were recorded.
+    """
+    if not reminded.plan.open_day or reminded.ledger_error is not None:
+        return reminded
+    plan, n_findings = reminded.plan, reminded.summary.findings
+    delivery = deliver_reminders(settings, plan)
+    if isinstance(delivery, LedgerUnavailableError):
+        lost = delivery
+    else:
+        rows = ledger_rows_task(settings, plan)
+        if not isinstance(rows, LedgerUnavailableError):
+            error = delivery.stopped_early
+            return Reminded(_summary(plan, n_findings, rows, delivery, error), tuple(rows), plan)
+        lost = rows
+    summary = _summary(plan, n_findings, reminded.rows, None, str(lost))
+    return Reminded(summary, reminded.rows, plan, lost)
+
+
+def log_reminders(reminded: Reminded) -> None:
+    """The run's log: where sending stopped, if it did, and the counts."""
+    summary = reminded.summary
+    if not summary.open_day:
+        return
+    logger = get_run_logger()
     if summary.delivery_error:
         logger.warning(
             "Afsendelsen stoppede: %s – %d påmindelser venter og sendes ved næste kørsel",
             summary.delivery_error,
             summary.pending,
         )
-    delivered = sum(r.state == SENT for r in rows)
+    delivered = sum(r.state == SENT for r in reminded.rows)
     logger.info(
         "Påmindelser %s: %d planlagt, %d sendt nu (%d i alt), %d venter, %d fejlet",
-        as_of,
+        summary.as_of,
         summary.planned,
         summary.sent,
         delivered,
         summary.pending,
         summary.failed,
     )
-    return Reminded(summary, tuple(rows), plan)
+
+
+def remind(
+    settings: Settings,
+    as_of: dt.date,
+    *,
+    send: bool,
+    accounts: Sequence[AccountDue] | None,
+    csv_folder: Path,
+) -> Reminded:
+    """Plan, record, send (unless `send` is off) and read back; reminders.csv into `csv_folder`.
+
+    The reminders run's steps. (The nightly run takes the same steps in another order: it
+    publishes its reports, reminders.csv as recorded, before it sends.)
+    """
+    plan, n_findings = prepare(settings, as_of, accounts)
+    reminded = record_reminders(settings, plan, n_findings)
+    if send:
+        reminded = deliver_reminders_step(settings, reminded)
+    if reminded.ledger_error is None:  # else the states are not known: no CSV that guesses
+        reminded = with_csv(reminded, write_reminders_csv_task(csv_folder, reminded.rows))
+    log_reminders(reminded)
+    return reminded
 
 
 def with_csv(reminded: Reminded, csv_path: Path) -> Reminded:
-    """The same run, its reminders.csv now written (by the nightly run's reports) at `csv_path`."""
+    """The same run, its reminders.csv now written at `csv_path`."""
     summary = dataclasses.replace(reminded.summary, csv=str(csv_path))
     return dataclasses.replace(reminded, summary=summary)
-
-
-def _text(path: Path | None) -> str | None:
-    return None if path is None else str(path)
 
 
 def _run_name() -> str:
@@ -172,4 +237,7 @@ def paamindelser(
         # Run on its own (the 07:00 schedule): C6 comes from the latest nightly run's hand-over.
         handed_over, accounts, said = load_accounts(settings.state_dir, Path(settings.data_dir))
         (logger.info if handed_over else logger.warning)("%s", said)
-    return remind(settings, as_of, send=send, accounts=accounts, csv_folder=folder).summary
+    reminded = remind(settings, as_of, send=send, accounts=accounts, csv_folder=folder)
+    if reminded.ledger_error is not None:
+        return failed_with_reason(reminded.ledger_error)  # its one line, no traceback
+    return reminded.summary

@@ -7,7 +7,10 @@ run gives. When the configured database is PostgreSQL (workers on several machin
 the run also takes a session advisory lock there, `pg_try_advisory_lock(KITFLOW, <hash>)`,
 held by one open connection: PostgreSQL releases it when that connection ends, and its
 `application_name` names the holder. The folder is keyed by its resolved path, so machines
-must mount a shared data folder at the same path.
+must mount a shared data folder at the same path. That connection has the ledger's connect
+and statement timeouts; when it is lost during the run (the database went away), giving the
+lock back at the end is one warning, not an error over the run's own outcome: PostgreSQL lets
+go of a session's lock when the session ends.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import socket
 import time
@@ -25,6 +29,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from kitflow.core.findings import KitflowError
+from kitflow.outbox.schema import (
+    DATABASE_ERRORS,
+    DatabaseTimeouts,
+    database_error_reason,
+    make_engine,
+    shown_url,
+)
+
+log = logging.getLogger(__name__)
 
 # The first key of every kitflow advisory lock, so they cannot collide with other programs'.
 PG_NAMESPACE = 0x6B697466  # "kitf"
@@ -131,24 +144,51 @@ def _application_name(info: dict) -> str:
     return f"kitflow {info['started'][:19]} pid {info['pid']} vært {info['host']}"[:63]
 
 
+def _lost_warning(text: str) -> None:
+    log.warning("%s", text)
+
+
 @contextlib.contextmanager
 def postgres_lock(
     url: str,
     data_dir: Path,
     wait_seconds: float,
     on_wait: Callable[[str], None] = lambda holder: None,
+    *,
+    timeouts: DatabaseTimeouts | None = None,
+    on_lost: Callable[[str], None] = _lost_warning,
 ) -> Iterator[None]:
-    """Hold the data folder in the shared PostgreSQL database (all machines)."""
+    """Hold the data folder in the shared PostgreSQL database (all machines).
+
+    The database not answering is reported to `on_lost` in one line (by default a warning in
+    the log), never raised: when the lock cannot be taken, the run goes on holding the folder
+    on this machine only (the night's reports do not wait for the ledger's database); when
+    the connection is lost by the time the lock is given back, the block's outcome stands.
+    """
     import sqlalchemy as sa
     from sqlalchemy.pool import NullPool
 
     info = _me(data_dir)
     key = _pg_key(data_dir)
-    engine = sa.create_engine(
-        url, poolclass=NullPool, connect_args={"application_name": _application_name(info)}
+    timeouts = timeouts or DatabaseTimeouts()
+    engine = make_engine(
+        url,
+        timeouts,
+        poolclass=NullPool,
+        connect_args={"application_name": _application_name(info)},
     )
     try:
-        with engine.connect() as conn:
+        try:
+            connection = engine.connect()
+        except DATABASE_ERRORS as exc:
+            on_lost(
+                f"PostgreSQL-låsen på datamappen ({shown_url(url)}) kan ikke tages: "
+                f"{database_error_reason(exc, timeouts)}. Kørslen holder kun datamappen på "
+                "denne maskine"
+            )
+            yield
+            return
+        with connection as conn:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
 
             def try_once() -> bool:
@@ -179,10 +219,17 @@ def postgres_lock(
             try:
                 yield
             finally:
-                conn.execute(
-                    sa.text("SELECT pg_advisory_unlock(:ns, :key)"),
-                    {"ns": PG_NAMESPACE, "key": key},
-                )
+                try:
+                    conn.execute(
+                        sa.text("SELECT pg_advisory_unlock(:ns, :key)"),
+                        {"ns": PG_NAMESPACE, "key": key},
+                    )
+                except DATABASE_ERRORS as exc:
+                    on_lost(
+                        f"Forbindelsen til PostgreSQL-låsen på datamappen ({shown_url(url)}) "
+                        f"er tabt: {database_error_reason(exc, timeouts)}. PostgreSQL slipper "
+                        "låsen, når forbindelsen er lukket; kørslens eget resultat står ved magt"
+                    )
     finally:
         engine.dispose()
 
@@ -198,13 +245,18 @@ def run_lock(
     wait_seconds: float,
     database_url: str | None = None,
     on_wait: Callable[[str], None] = lambda holder: None,
+    *,
+    timeouts: DatabaseTimeouts | None = None,
+    on_lost: Callable[[str], None] = _lost_warning,
 ) -> Iterator[None]:
     """The data folder for this run alone: on this machine, and in PostgreSQL when shared."""
     started = time.monotonic()
     with local_lock(data_dir, state_dir, wait_seconds, on_wait):
         if is_postgres(database_url):
             left = wait_seconds - (time.monotonic() - started)
-            with postgres_lock(database_url, data_dir, left, on_wait):
+            with postgres_lock(
+                database_url, data_dir, left, on_wait, timeouts=timeouts, on_lost=on_lost
+            ):
                 yield
         else:
             yield

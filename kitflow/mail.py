@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import mimetypes
 import os
 import re
 import smtplib
+import socket
 import ssl
 import tempfile
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.headerregistry import Address
@@ -232,14 +236,129 @@ class SmtpCertificateError(OSError):
         )
 
 
-class SmtpTransport:
-    """One SMTP connection per run, opened on the first message: none, STARTTLS or TLS."""
+class SmtpDeadlineError(OSError):
+    """The pass ran past its deadline, and its connection was cut.
 
-    def __init__(self, smtp: SmtpSettings, password: str | None) -> None:
+    An OSError, like a server that cannot be reached: the ledger keeps the mail for a later
+    run. `started` says whether the message had begun (it may have reached the server, and is
+    counted as an attempt) or the deadline had passed before it (nothing of it was sent).
+    """
+
+    def __init__(self, smtp: SmtpSettings, deadline: str, *, started: bool) -> None:
+        self.started = started
+        super().__init__(
+            f"SMTP-serveren {smtp.host}:{smtp.port} blev ikke færdig inden for fristen "
+            f"({deadline}); forbindelsen er afbrudt"
+        )
+
+
+class _Watchdog:
+    """The deadline of one transport: when it passes, the open connection is cut.
+
+    smtplib has only a per-operation socket timeout, which a server sending a byte at a time
+    never trips. The watchdog keeps a duplicate of the connection's socket, taken before any
+    TLS handshake (so it is the same connection under SMTP_SSL and after STARTTLS), and shuts
+    it down at the deadline: a read or write blocked on it returns at once, and smtplib raises.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self._ends = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._socket: socket.socket | None = None
+        self._fired = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    @property
+    def passed(self) -> bool:
+        return self._fired or time.monotonic() >= self._ends
+
+    def left(self) -> float:
+        return max(self._ends - time.monotonic(), 0.0)
+
+    def watch(self, sock: socket.socket) -> None:
+        """Cut this connection at the deadline (the one before it is over: let it go)."""
+        dup = socket.socket(fileno=os.dup(sock.fileno()))
+        with self._lock:
+            self._release()
+            self._socket = dup
+            if self._fired:
+                self._cut()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._fired = True
+            self._cut()
+
+    def _cut(self) -> None:
+        if self._socket is not None:
+            with contextlib.suppress(OSError):  # already closed by the server or by smtplib
+                self._socket.shutdown(socket.SHUT_RDWR)
+
+    def _release(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+
+    def close(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._release()
+
+
+class _WatchedSMTP(smtplib.SMTP):
+    """smtplib.SMTP whose connection a watchdog can cut; connecting waits no longer than it."""
+
+    def __init__(self, watchdog: _Watchdog, host: str, port: int, *, timeout: float) -> None:
+        self.watchdog = watchdog
+        super().__init__(host, port, timeout=timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = super()._get_socket(host, port, min(timeout, max(self.watchdog.left(), 0.01)))
+        self.watchdog.watch(sock)
+        return sock
+
+
+class _WatchedSMTPSSL(smtplib.SMTP_SSL, _WatchedSMTP):
+    """The same over TLS from the start: the raw socket is watched before the handshake."""
+
+    def __init__(
+        self,
+        watchdog: _Watchdog,
+        host: str,
+        port: int,
+        *,
+        timeout: float,
+        context: ssl.SSLContext | None,
+    ) -> None:
+        self.watchdog = watchdog
+        smtplib.SMTP_SSL.__init__(self, host, port, timeout=timeout, context=context)
+
+
+class SmtpTransport:
+    """One SMTP pass, its connection opened on the first message: none, STARTTLS or TLS.
+
+    The pass has a deadline (`smtp.deadline_seconds`, counted from the first message):
+    connecting, login, every message and QUIT. When the server ends the connection after a
+    message (smtplib closes it on a 421), the next message gets a new connection.
+    """
+
+    def __init__(
+        self,
+        smtp: SmtpSettings,
+        password: str | None,
+        *,
+        deadline_seconds: float | None = None,
+        deadline_label: str | None = None,
+    ) -> None:
         if not smtp.host:
             raise MailConfigError("SMTP-transporten kræver en host (smtp.host)")
         self._settings = smtp
         self._password = password
+        self._deadline = smtp.deadline_seconds if deadline_seconds is None else deadline_seconds
+        self._deadline_label = deadline_label or f"smtp.deadline_seconds = {self._deadline:g} s"
+        self._watchdog: _Watchdog | None = None
         self._conn: smtplib.SMTP | None = None
         # Built now, so that an unreadable CA file stops the run before any mail is claimed.
         self._ssl = self._context() if smtp.security != "none" else None
@@ -259,16 +378,18 @@ class SmtpTransport:
                 ) from exc
         return context
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self, watchdog: _Watchdog) -> smtplib.SMTP:
         s = self._settings
         assert s.host is not None
         context = self._ssl
         conn: smtplib.SMTP
         try:
             if s.security == "tls":
-                conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_seconds, context=context)
+                conn = _WatchedSMTPSSL(
+                    watchdog, s.host, s.port, timeout=s.timeout_seconds, context=context
+                )
             else:
-                conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
+                conn = _WatchedSMTP(watchdog, s.host, s.port, timeout=s.timeout_seconds)
         except ssl.SSLCertVerificationError as exc:
             raise SmtpCertificateError(s, exc) from exc
         try:
@@ -294,19 +415,37 @@ class SmtpTransport:
         log.info("Forbundet til SMTP-serveren %s:%s (%s)", s.host, s.port, s.security)
         return conn
 
+    def _deadline_error(self, *, started: bool) -> SmtpDeadlineError:
+        return SmtpDeadlineError(self._settings, self._deadline_label, started=started)
+
     def send(self, msg: EmailMessage) -> Refused:
-        if self._conn is None:
-            self._conn = self._connect()
-        refused = self._conn.send_message(msg)
+        if self._watchdog is None:
+            self._watchdog = _Watchdog(self._deadline)
+        elif self._watchdog.passed:
+            raise self._deadline_error(started=False)
+        try:
+            if self._conn is not None and self._conn.sock is None:
+                self._conn = None  # the server ended it after the last message (a 421)
+            if self._conn is None:
+                self._conn = self._connect(self._watchdog)
+            refused = self._conn.send_message(msg)
+        except (smtplib.SMTPException, OSError) as exc:
+            if self._watchdog.passed and not isinstance(exc, SmtpDeadlineError):
+                raise self._deadline_error(started=True) from exc
+            raise
         return {a: (code, resp.decode("utf-8", "replace")) for a, (code, resp) in refused.items()}
 
     def close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            try:
-                conn.quit()
-            except (smtplib.SMTPException, OSError):
-                conn.close()  # the server went away; the socket is all there is to close
+        try:
+            if self._conn is not None:
+                conn, self._conn = self._conn, None
+                try:
+                    conn.quit()  # within the deadline, like the rest of the pass
+                except (smtplib.SMTPException, OSError):
+                    conn.close()  # the server went away; the socket is all there is to close
+        finally:
+            if self._watchdog is not None:
+                self._watchdog.close()
 
 
 def resolve_password(smtp: SmtpSettings) -> str | None:
@@ -331,10 +470,24 @@ def outbox_folder(settings: Settings) -> Path:
     return Path(settings.state_dir) / "outbox"
 
 
-def open_transport(settings: Settings) -> Transport:
-    """SMTP when a host is set, else the outbox folder."""
+def open_transport(
+    settings: Settings,
+    *,
+    deadline_seconds: float | None = None,
+    deadline_label: str | None = None,
+) -> Transport:
+    """SMTP when a host is set, else the outbox folder.
+
+    The SMTP pass has `smtp.deadline_seconds`, or `deadline_seconds` (with the words that say
+    where it comes from, for the message when it passes).
+    """
     if settings.smtp.host:
-        return SmtpTransport(settings.smtp, resolve_password(settings.smtp))
+        return SmtpTransport(
+            settings.smtp,
+            resolve_password(settings.smtp),
+            deadline_seconds=deadline_seconds,
+            deadline_label=deadline_label,
+        )
     return FolderTransport(outbox_folder(settings))
 
 

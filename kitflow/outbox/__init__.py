@@ -24,10 +24,12 @@ The package, by concern; `Outbox` stays one class, put together from one mixin p
 over `schema.LedgerBase` (the engine, the reminder settings, the From address), so a method
 keeps `self` and its helpers and each file reads as one side of the ledger:
 
-- `schema`: the table, the engine, `create_schema`, `utc_now`, and `pending_unheld`;
+- `schema`: the table, the engine with its timeouts, `create_schema`, `utc_now`,
+  `pending_unheld`, and `LedgerUnavailableError` for a database that does not answer;
 - `recording`: `Recording.record` (a plan) and `Recording.enqueue` (the report mail);
 - `delivery`: `Delivery.deliver`, claiming, building, marking sent or failed, `addressees`;
-- `ledger`: `Outbox` (both, plus `connect` and `rows`) and `open_ledger`.
+- `ledger`: `Outbox` (both, plus `connect` and `rows`) and `open_ledger`, which turns a
+  database that does not answer into LedgerUnavailableError.
 """
 
 from kitflow.core.ledger import (
@@ -46,16 +48,19 @@ from kitflow.core.ledger import (
     pending_rows,
 )
 from kitflow.outbox.delivery import DeliveryResult, MessageBuilder, addressees
-from kitflow.outbox.ledger import Outbox, open_ledger
+from kitflow.outbox.ledger import Outbox, database_timeouts, open_ledger
 from kitflow.outbox.recording import Entry, RecordResult, reminder_keys
 from kitflow.outbox.schema import (
     REPORT_RULE,
     UNSETTLED,
+    DatabaseTimeouts,
+    LedgerUnavailableError,
     create_schema,
     make_engine,
     metadata,
     outbox,
     pending_unheld,
+    shown_url,
     utc_now,
 )
 
@@ -68,16 +73,19 @@ __all__ = [
     "SENT",
     "STATES",
     "UNSETTLED",
+    "DatabaseTimeouts",
     "DeliveryResult",
     "Entry",
     "Key",
     "LedgerRow",
+    "LedgerUnavailableError",
     "MessageBuilder",
     "Outbox",
     "RecordResult",
     "State",
     "addressees",
     "create_schema",
+    "database_timeouts",
     "failed_for_good",
     "group_by_message",
     "is_pending",
@@ -88,5 +96,6 @@ __all__ = [
     "pending_rows",
     "pending_unheld",
     "reminder_keys",
+    "shown_url",
     "utc_now",
 ]

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from kitflow.core.ledger import FAILED, SENDING, SENT, Key
-from kitflow.mail import DigestItem, Transport, build_digest
+from kitflow.core.ledger import FAILED, PLANNED, SENDING, SENT, Key
+from kitflow.mail import DigestItem, SmtpDeadlineError, Transport, build_digest
 from kitflow.outbox.schema import REPORT_RULE, LedgerBase, outbox, utc_now
 
 # The package's logger, as before the split: the records keep their name.
@@ -62,8 +62,10 @@ class Delivery(LedgerBase):
 
         `keys` limits the pass to today's plan (rows of rules the run did not plan stay as
         they are); `now` decides eligibility (backoff, lease) and `clock` stamps the Date.
-        A connection-level failure (server down, login refused) ends the pass: the digests
-        not yet tried stay planned, and the run reports them as pending.
+        A connection-level failure (server down, login refused, the transport's deadline)
+        ends the pass: the digests not yet tried stay planned, and the run reports them as
+        pending. A digest claimed after the deadline had already passed was not tried at all:
+        it is given back as planned, its attempt not counted.
         """
         now = now or utc_now()
         wanted = set(keys) if keys is not None else None
@@ -103,6 +105,15 @@ class Delivery(LedgerBase):
                 raise
             try:
                 refused = transport.send(msg)
+            except SmtpDeadlineError as exc:
+                if exc.started:
+                    t, p = self._fail(rows, _Outcome(str(exc), True, True), now)
+                    temporary, permanent = temporary + t, permanent + p
+                else:
+                    self._release(rows, now)
+                log.warning("Mail %s blev ikke sendt: %s", message_id, exc)
+                stopped = str(exc)
+                break
             except (smtplib.SMTPException, OSError) as exc:
                 outcome = _classify(exc)
                 t, p = self._fail(rows, outcome, now)
@@ -176,6 +187,27 @@ class Delivery(LedgerBase):
                 )
                 .values(state=SENT, sent_at=now, last_error=None, next_attempt_at=None)
             )
+
+    def _release(self, rows: Sequence[Any], now: dt.datetime) -> None:
+        """Give claimed rows back untried, the claim's attempt not counted.
+
+        A row never tried before is planned again; one tried before is failed as it was, its
+        retry due at once (so its digest keeps the content it was first sent with).
+        """
+        with self.engine.begin() as conn:
+            for r in rows:
+                before = r.attempts - 1
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == r.id, outbox.c.claim_token == r.claim_token)
+                    .values(
+                        state=PLANNED if before == 0 else FAILED,
+                        attempts=before,
+                        claim_token=None,
+                        claimed_at=None,
+                        next_attempt_at=None if before == 0 else now,
+                    )
+                )
 
     def _fail(self, rows: Sequence[Any], outcome: _Outcome, now: dt.datetime) -> tuple[int, int]:
         """Mark rows failed; returns (temporarily, permanently) failed counts."""
