@@ -3,7 +3,7 @@
 Run the nightly flow once, check a data folder, write an empty data folder to start from,
 mail a run's reports, and serve or deploy the three schedules. Exit codes: 0 done, 1 another
 error, 2 bad input, 3 the sums do not add up (a defect in kitflow), 4 another run holds the
-data folder, 130/143 stopped by Ctrl-C or SIGTERM.
+data folder, 5 the reminder ledger does not answer, 130/143 stopped by Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations

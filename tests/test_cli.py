@@ -56,7 +56,7 @@ def test_the_readme_shows_every_command_and_option():
 def test_the_readme_says_what_every_exit_code_means():
     table = README.split("### Exit codes", 1)[1].split("\n\n", 2)[1]
     codes = [line.split("|")[1].strip() for line in table.splitlines()[2:]]
-    assert codes == ["0", "1", "2", "3", "4", "130, 143"]
+    assert codes == ["0", "1", "2", "3", "4", "5", "130, 143"]
 
 
 # Prefect's temporary server says where it started on the logger "prefect" itself; the child
