@@ -349,6 +349,7 @@ def test_two_runs_at_once_never_send_the_same_reminder(tmp_path, smtp, database_
         t.start()
     for t in threads:
         t.join(60)
+    assert not [t for t in threads if t.is_alive()], "a delivery still running after 60 s"
     assert errors == []
     assert sum(r.messages_sent for r in results) == 12
     assert sorted(Counter(smtp.handler.ids()).values()) == [1] * 12
