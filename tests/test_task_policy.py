@@ -44,6 +44,8 @@ def hangs_once(name: str) -> str:
     """A file share that hangs on the first attempt (for up to 30 s), then answers."""
     attempts[name] += 1
     if attempts[name] == 1:
+        # Short sleeps: where Prefect cannot interrupt a call (outside the main thread), its
+        # timeout takes effect between them, so the hung attempt ends soon after the limit.
         for _ in range(300):
             time.sleep(0.1)
     return "read"
