@@ -122,6 +122,21 @@ def _html_named_xls(data: Path) -> None:
     )
 
 
+def _header_only(data: Path) -> None:
+    # What a finance system writes when the period's query found nothing (or a download that
+    # stopped right after the header): the header line, and no booking under it.
+    (data / "bookings" / "posteringer_dec_2020.csv").write_bytes(
+        "Bogføringsdato;Løbenummer;Beløb;Art;Bilagsnummer;Linje;Tekst\r\n".encode("cp1252")
+    )
+
+
+def _cut_in_last_line(data: Path) -> None:
+    # A download that stopped inside its last line; the export has no total line to catch it.
+    path = data / "bookings" / CSV_NO_TOTAL
+    text = path.read_bytes().decode("utf-8-sig")
+    path.write_bytes(("\ufeff" + text[: text.rindex("kvalitetssikring")]).encode("utf-8"))
+
+
 def _register_missing_sheet(data: Path) -> None:
     _edit_xlsx(data / "register.xlsx", lambda wb: wb.remove(wb["Bevillinger"]))
 
@@ -338,6 +353,22 @@ CASES: tuple[Case, ...] = (
         "mange penge",
     ),
     Case(
+        "header_only",
+        "Eksport med overskrifter men ingen posteringer",
+        _header_only,
+        False,
+        "posteringer_dec_2020.csv",
+        "0 posteringer – filen har overskrifter men ingen posteringsrækker",
+    ),
+    Case(
+        "cut_in_last_line",
+        "CSV-eksport afskåret inde i sidste linje (ingen totallinje)",
+        _cut_in_last_line,
+        False,
+        f"{CSV_NO_TOTAL}:26",
+        "sidste linje slutter uden linjeskift",
+    ),
+    Case(
         "same_export_twice",
         "Samme eksport to gange (to filer, samme indhold)",
         _same_export_twice,
@@ -409,6 +440,8 @@ def _where_shown(case: Case) -> str:
         return "console (check); findings.csv and quarantined.csv; Prefect UI: run log warning"
     if case.name.startswith("register"):
         return "console (check); findings.csv; Prefect UI: run log warning"
+    if case.name in ("header_only", "cut_in_last_line"):
+        return "console (check); findings.csv; Prefect UI: run log warning and the summary's Fund"
     return "console (check); findings.csv and duplicates.csv; Prefect UI: run log"
 
 

@@ -34,6 +34,7 @@ class Recorder:
         self.raw: list[bytes] = []
         self.refuse: set[str] = set()
         self.data_reply: str | None = None
+        self.data_attempts = 0  # messages offered (DATA), whatever the reply
         self.kill_pid: int | None = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -43,6 +44,7 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.data_attempts += 1
         if self.data_reply:
             return self.data_reply
         self.raw.append(envelope.content)

@@ -33,6 +33,10 @@ NBSP = "\u00a0"
 # Bilag 4 (2020), the overview's I alt in 1.000 kr. and whole percent, as printed in B4.
 B4_I_ALT = ("36.584", "32.259", "4.325", f"12{NBSP}%")
 EVIL = 'Ond | *fed* <script>alert("x")</script> [link](http://x) `kode`'
+# EVIL as the markdown must hold it, written out by hand: every character kept, inert.
+EVIL_ESCAPED = (
+    r'Ond \| \*fed\* &lt;script&gt;alert\("x"\)&lt;/script&gt; \[link\]\(http://x\) \`kode\`'
+)
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +132,9 @@ def test_summary_in_danish_with_the_runs_figures(report):
     # 271 read, 8 duplicates, 2 unmatched in the example (test_example_flow checks the same).
     assert f"| Læst i alt | {c.read_count} |" in text and c.read_count == 271
     assert "| Dubletter (talt én gang) | 8 |" in text
-    assert f"| **Ikke matchet** | **2** | **{render.fmt_kr(c.unmatched_sum)}** |" in text
+    # The two unmatched bookings of XA-9999000001: 23.456,78 + 1.200,00 kr.
+    assert c.unmatched_sum == 2_465_678
+    assert "| **Ikke matchet** | **2** | **24.656,78** |" in text
     assert "| 21 | 3 | 1 | 17 |" in text
     for f in report.files:
         assert f.file in text.replace("\\", "")
@@ -152,7 +158,7 @@ def test_hostile_project_name_cannot_break_tables_or_inject_html(report):
     # Make it due and missing an explanation, so it shows in the summary's table too.
     summary = render.summary_markdown(evil, None, send=True, output="/o")
     assert "<script>" not in summary
-    assert "&lt;script&gt;" in summary
+    assert f"- **Forfaldne i år (3):** {EVIL_ESCAPED}, " in summary
     _tables_are_whole(summary)
     previous = snapshot_of(report, ())
     changed = dataclasses.replace(
@@ -171,6 +177,7 @@ def test_hostile_project_name_cannot_break_tables_or_inject_html(report):
     )
     text = render.changes_markdown(diff(before, changed), evil, data_dir="/d")
     assert "<script>" not in text
+    assert EVIL_ESCAPED in text
     _tables_are_whole(text)
     # The table artifact holds plain strings, rendered as text by the UI: the name as it is.
     assert render.overview_rows(evil)[0]["Projekt"] == EVIL

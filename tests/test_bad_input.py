@@ -130,6 +130,33 @@ def test_check_of_the_example_passes(tmp_path):
     assert "0 stopper kørslen" in lines[-1]
 
 
+@pytest.mark.parametrize("name", ["header_only", "cut_in_last_line"])
+def test_a_parse_warning_reaches_the_summarys_findings(name, tmp_path):
+    """The summary artifact's Fund lists what the check prints (the artifact is this text)."""
+    from kitflow.app.inputs import combine_exports, export_paths, load_register, parse_export
+    from kitflow.app.settings import bookings_options, settings_for_run, thresholds
+    from kitflow.core.accounts import make_report
+    from reports.artifacts import summary_markdown
+
+    case = next(c for c in CASES if c.name == name)
+    data, _config = make_case(case, tmp_path)
+    settings = settings_for_run(None, data_dir=data)
+    register, register_file = load_register(data / "register.xlsx")
+    results = [parse_export(p, bookings_options(settings)) for p in export_paths(data)]
+    report = make_report(
+        dt.date.fromisoformat(AS_OF),
+        register,
+        combine_exports(results),
+        [register_file, *(info for _parsed, info in results)],
+        thresholds(settings),
+    )
+    text = summary_markdown(report, None, send=False, output="/o")
+    fund = text[text.index("## Fund") :].splitlines()
+    said = [line.replace("\\", "") for line in fund if line.startswith("- **Advarsel** ")]
+    assert any(line.startswith(f"- **Advarsel** {case.where}: ") for line in said), fund
+    assert any(case.expect in line for line in said), fund
+
+
 # --- the run gives the same answers ----------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ from openpyxl import Workbook
 
 from kitflow.core.bookings import BookingsOptions, header_finder, parse_bookings
 from kitflow.core.combine import combine
-from kitflow.core.findings import FatalInputError
+from kitflow.core.findings import FatalInputError, Severity
 from kitflow.core.sheets import ColumnSheet, RawSheet
 from kitflow.readers import read_csv, read_export, read_workbook
 
@@ -257,3 +257,82 @@ def test_a_booking_in_an_xlsx_and_in_a_csv_is_counted_once(tmp_path, line):
     combined = combine([parse_bookings(sheets[0]), parse_bookings(read_csv(tmp_path / "b.csv"))])
     assert combined.bookings["document_number"].tolist() == ["77", "78"]
     assert combined.duplicates["file"].tolist() == ["b.csv"]
+
+
+# --- an export that holds nothing, or was cut off ---------------------------------------------
+
+NO_BOOKINGS = (
+    "0 posteringer – {} har overskrifter men ingen posteringsrækker; hent eksporten igen, hvis "
+    "den skulle have haft posteringer"
+)
+
+
+def test_a_csv_with_a_header_and_no_bookings_says_so(tmp_path):
+    from kitflow.app.inputs import parse_export
+
+    path = tmp_path / "eksport.csv"
+    path.write_text(
+        "Bogføringsdato;Løbenummer;Beløb;Art;Bilagsnummer\r\n;;;;\r\n", encoding="utf-8"
+    )
+    (parsed,), info = parse_export(path, BookingsOptions())
+    assert parsed.bookings.empty and info.sheets[0].bookings == 0
+    assert [(f.severity, str(f), f.code) for f in parsed.findings] == [
+        (
+            Severity.WARNING,
+            "eksport.csv: " + NO_BOOKINGS.format("filen"),
+            "booking.no_bookings",
+        )
+    ]
+    # A booking under the header, and the export says nothing.
+    path.write_text(
+        "Bogføringsdato;Løbenummer;Beløb;Art;Bilagsnummer\r\n01.03.2020;XA4411000006;1,00;4000;7\r\n",
+        encoding="utf-8",
+    )
+    (parsed,), _info = parse_export(path, BookingsOptions())
+    assert len(parsed.bookings) == 1 and parsed.findings == ()
+
+
+def test_a_sheet_with_a_header_and_only_a_total_line_is_named(tmp_path):
+    from kitflow.app.inputs import parse_export
+
+    wb = Workbook()
+    full = wb.active
+    full.title = "Januar"
+    full.append(HEADER)
+    full.append([dt.datetime(2020, 1, 2), "XA-4411000006", 12.5, 4000, 1, 1, "Licens"])
+    empty = wb.create_sheet("Februar")
+    empty.append(HEADER)
+    empty.append(["I alt", None, 0])
+    wb.save(tmp_path / "eksport.xlsx")
+    januar, februar = parse_export(tmp_path / "eksport.xlsx", BookingsOptions())[0]
+    assert januar.bookings["amount_ore"].tolist() == [1250] and januar.findings == ()
+    assert februar.bookings.empty
+    assert [str(f) for f in februar.findings] == [
+        "eksport.xlsx:Februar: " + NO_BOOKINGS.format("arket")
+    ]
+
+
+def test_a_csv_cut_off_inside_its_last_line_is_said_with_the_row(tmp_path):
+    from kitflow.app.inputs import parse_export
+
+    whole = (
+        "Bogføringsdato;Løbenummer;Art;Bilagsnummer;Beløb\r\n"
+        "01.03.2020;XA4411000006;4000;10;1.234,56\r\n"
+        "02.03.2020;XA4411000006;4000;11;131.289,33\r\n"
+    )
+    path = tmp_path / "eksport.csv"
+    path.write_text(whole, encoding="utf-8")
+    (parsed,), _info = parse_export(path, BookingsOptions())
+    assert parsed.bookings["amount_ore"].tolist() == [123456, 13128933] and not parsed.findings
+    # Cut inside the last amount: the row still parses, to another amount.
+    path.write_text(whole[: whole.rindex("89,33")], encoding="utf-8")
+    (parsed,), _info = parse_export(path, BookingsOptions())
+    assert parsed.bookings["amount_ore"].tolist() == [123456, 13120]
+    assert [(f.severity, str(f), f.code) for f in parsed.findings] == [
+        (
+            Severity.WARNING,
+            "eksport.csv:3: sidste linje slutter uden linjeskift – filen kan være afskåret midt "
+            "i en postering; tjek rækken mod økonomisystemet, eller hent eksporten igen",
+            "booking.cut_off",
+        )
+    ]

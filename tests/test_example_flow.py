@@ -115,15 +115,30 @@ def test_due_list_and_nothing_lost(run):
     assert summary["duplicates"] == 8
 
 
-def test_rerun_replaces_the_folder_whole(run, prefect_harness):
-    from flows.nightly import afstemning
-
+def test_cli_run_replaces_the_folder_whole_and_says_what_it_did(
+    run, prefect_harness, tmp_path, monkeypatch
+):
+    """`kitflow run` over an earlier run's folder (a copy: the module's run stays as it was)."""
     folder, _ = run
-    (folder / "stale.txt").write_text("from an earlier run")
-    afstemning(as_of=dt.date(2020, 12, 31), out_dir=str(folder.parent), send=False)
-    assert not (folder / "stale.txt").exists()
-    assert (folder / "reconciliation.csv").exists()
-    assert [p.name for p in folder.parent.iterdir() if p.name.startswith(".")] == []
+    out = tmp_path / "out"
+    shutil.copytree(folder, out / "2020-12-31")
+    (out / "2020-12-31" / "stale.txt").write_text("from an earlier run")
+    monkeypatch.setenv("KITFLOW_STATE_DIR", str(tmp_path / "state"))
+    result = CliRunner().invoke(
+        app, ["run", "--out", str(out), "--as-of", "2020-12-31", "--no-send"]
+    )
+    assert result.exit_code == 0, result.output
+    assert not (out / "2020-12-31" / "stale.txt").exists()
+    assert (out / "2020-12-31" / "reconciliation.csv").exists()
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+    # The example's figures: 3 internal bookings (art 9xxx in eksport_interne_og_ukendte.csv),
+    # B4's six projects, 21 reminders planned on 31.12.2020 (none sent with --no-send).
+    assert result.stdout.splitlines() == [
+        f"Rapporterne er skrevet til {out / '2020-12-31'}",
+        "271 posteringer læst (8 dubletter talt én gang), 2 ikke matchede, 3 interne, 0 i "
+        "karantæne; 6 projekter skal aflægge særskilt anlægsregnskab, 3 er over fristen.",
+        "Påmindelser: 21 planlagt, 0 sendt, 21 venter, 0 fejlet (--no-send: intet sendt)",
+    ]
 
 
 def test_cli_fatal_input_error_is_one_clear_line(prefect_harness, tmp_path):

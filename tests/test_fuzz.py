@@ -1,5 +1,6 @@
-"""Bounded, seeded fuzz of the readers and parsers: every mangled file ends in findings or a
-KitflowError with a one-line message, never another exception."""
+"""Bounded, seeded fuzz of the readers and parsers: every mangled file ends in a KitflowError with
+a one-line message, or is read with findings, or is read as the unmangled file was (the same
+bookings, the same register); never another exception, and never a silent difference."""
 
 from __future__ import annotations
 
@@ -80,21 +81,42 @@ def _cases():
         yield n, source, mangle, mangle(rng, source.read_bytes())
 
 
+def _bookings(path: Path, options: BookingsOptions) -> tuple[int, int, list[str]]:
+    """An export's booking count, their sum in øre, and its findings."""
+    parsed, _info = parse_export(path, options)
+    count = sum(len(p.bookings) for p in parsed)
+    total = sum(int(p.bookings["amount_ore"].sum()) for p in parsed)
+    return count, total, [str(f) for p in parsed for f in p.findings]
+
+
 def test_fuzzed_files_end_in_findings_or_a_clean_stop(tmp_path):
     options = BookingsOptions()
-    outcomes = {"parsed": 0, "stopped": 0}
+    originals = {p.name: _bookings(p, options) for p in EXPORTS}
+    register = load_register(EXAMPLE / "register.xlsx")[0]
+    # The unmangled files read clean, so a finding below is the mangling's.
+    assert all(not findings for *_figures, findings in originals.values())
+    assert not register.findings
+    outcomes = {"parsed": 0, "stopped": 0, "same": 0, "said": 0}
     failures = []
     for n, source, mangle, data in _cases():
         folder = tmp_path / f"{n:03}"
         folder.mkdir()
         path = folder / source.name
         path.write_bytes(data)
+        case = f"{n} {mangle.__name__} {source.name}"
         try:
             if source.name == "register.xlsx":
-                load_register(path)
+                got = load_register(path)[0]
+                said, same, read = bool(got.findings), got == register, "another register"
             else:
-                parse_export(path, options)
+                count, total, findings = _bookings(path, options)
+                said, same = bool(findings), (count, total) == originals[source.name][:2]
+                read = f"{count} bookings, {total} øre, not {originals[source.name][:2]}"
+            if not said and not same:
+                failures.append(f"{case}: read {read}, and said nothing")
             outcomes["parsed"] += 1
+            outcomes["said"] += said
+            outcomes["same"] += same and not said
         except KitflowError as exc:
             message = str(exc)
             if not message.strip() or "\n" in message or path.name not in message:
@@ -103,8 +125,9 @@ def test_fuzzed_files_end_in_findings_or_a_clean_stop(tmp_path):
         except Exception as exc:  # the defect this test is here to find
             failures.append(f"{n} {mangle.__name__} {source.name}: {type(exc).__name__}: {exc}")
     assert not failures, "\n".join(failures[:20])
-    # Both endings occur, so the fuzz reached the parsers and not only the file checks.
+    # Every ending occurs, so the fuzz reached the parsers and not only the file checks.
     assert outcomes["parsed"] > 10 and outcomes["stopped"] > 10, outcomes
+    assert outcomes["said"] > 10 and outcomes["same"] > 10, outcomes
 
 
 @pytest.mark.parametrize("text", ["Beløb\n=1+1", "a;b\n\x00\x00", '"unclosed;quote\n1;2'])

@@ -24,18 +24,27 @@ HOLDER = textwrap.dedent(
     from pathlib import Path
     from kitflow.lock import run_lock
     data, state, url = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] or None
+    marker = Path(sys.argv[5]) if sys.argv[5] else None
     with run_lock(data, state, 0, url):
         print("held", flush=True)
         time.sleep(float(sys.argv[4]))
+        if marker is not None:
+            marker.write_text("done")  # the last thing before the lock is let go
     print("released", flush=True)
     """
 )
 
 
-def hold(data: Path, state: Path, url: str = "", seconds: float = 60) -> subprocess.Popen:
-    """A real process that holds the lock and says so on stdout."""
+def hold(
+    data: Path, state: Path, url: str = "", seconds: float = 60, marker: Path | None = None
+) -> subprocess.Popen:
+    """A real process that holds the lock and says so on stdout.
+
+    With `marker`, the holder writes that file just before it lets go of the lock.
+    """
+    args = [str(data), str(state), url, str(seconds), str(marker or "")]
     child = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(data), str(state), url, str(seconds)],
+        [sys.executable, "-c", HOLDER, *args],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
@@ -70,15 +79,19 @@ def test_second_run_stops_naming_folder_and_holder_then_lock_dies_with_holder(fo
         pass
 
 
-def test_a_second_run_waits_for_the_first_to_finish(folders):
+def test_a_second_run_waits_for_the_first_to_finish(folders, tmp_path):
     data, state = folders
-    child = hold(data, state, seconds=1.0)
+    marker = tmp_path / "first-run-finished"
+    child = hold(data, state, seconds=1.0, marker=marker)
     waits: list[str] = []
-    with local_lock(data, state, wait_seconds=30, on_wait=waits.append):
-        # It got the lock only once the first had let go.
-        assert child.stdout.readline().strip() == "released"
+    try:
+        with local_lock(data, state, wait_seconds=30, on_wait=waits.append):
+            # It got the lock only once the first had finished its work and was letting go.
+            assert marker.exists()
+    finally:
+        child.kill()
+        child.wait()
     assert waits and f"pid {child.pid}" in waits[0]
-    child.wait()
 
 
 def test_same_folder_by_another_path_is_the_same_lock(folders, tmp_path):
@@ -137,12 +150,12 @@ def test_postgres_lock_covers_other_machines(pg_url, tmp_path):
 
 
 @pytest.mark.flow
-def test_the_nightly_flow_takes_the_lock(prefect_harness, folders, tmp_path):
+def test_the_nightly_flow_takes_the_lock(prefect_harness, folders, tmp_path, monkeypatch):
     from flows.nightly import afstemning
 
     data, state = folders
-    os.environ["KITFLOW_STATE_DIR"] = str(state)
-    os.environ["KITFLOW_LOCK_WAIT_SECONDS"] = "0.5"
+    monkeypatch.setenv("KITFLOW_STATE_DIR", str(state))
+    monkeypatch.setenv("KITFLOW_LOCK_WAIT_SECONDS", "0.5")
     child = hold(data, state)
     try:
         with pytest.raises(RunLockedError) as info:
@@ -155,7 +168,5 @@ def test_the_nightly_flow_takes_the_lock(prefect_harness, folders, tmp_path):
         assert f"pid {child.pid}" in str(info.value)
         assert not (tmp_path / "out").exists()
     finally:
-        os.environ.pop("KITFLOW_STATE_DIR")
-        os.environ.pop("KITFLOW_LOCK_WAIT_SECONDS")
         child.kill()
         child.wait()

@@ -173,26 +173,28 @@ def test_nothing_is_planned_on_a_closed_day_and_it_catches_up_after():
     assert [r.milestone for r in without.reminders] == ["D+0@2021-01-09"]
 
 
-def test_every_night_for_ten_weeks_sends_each_milestone_once_and_escalates_from_the_third():
+def test_every_night_for_ten_weeks_plans_each_milestone_once_and_escalates_from_the_third():
     kw = {"systems": [[*S1, D(2020, 2, 1)]], "conditions": [["B-1", "S-1", "", D(2021, 3, 31), ""]]}
-    seen: list[tuple[str, bool]] = []
+    nights: list[tuple[str, bool]] = []  # what each open night planned, repeats and all
     day = D(2021, 2, 1)
     while day <= D(2021, 6, 10):
-        for r in plan(day, **kw).reminders:
-            if (r.milestone, r.escalated) not in seen:
-                seen.append((r.milestone, r.escalated))
+        planned = [(r.milestone, r.escalated) for r in plan(day, **kw).reminders]
+        assert len(planned) <= 1, (day, planned)  # one reminder a night for the one item
+        nights += planned
         day += dt.timedelta(days=1)
-    assert [m.split("@")[0] for m, _ in seen[:7]] == [
+    # A milestone is planned night after night until the next is due (the ledger sends it
+    # once); it never comes back after a later one, and is escalated or not, never both.
+    stretches = [n for i, n in enumerate(nights) if i == 0 or nights[i - 1] != n]
+    milestones = [m for m, _ in stretches]
+    assert len(milestones) == len(set(milestones)), milestones
+    assert [m.split("@")[0] for m in milestones] == [
         "D-30",
         "D-7",
         "D-1",
         "D+0",
-        "D+7",
-        "D+14",
-        "D+21",
+        *(f"D+{7 * week}" for week in range(1, 11)),  # weekly to 9 June
     ]
-    assert [e for _, e in seen[:7]] == [False] * 6 + [True]
-    assert all(e for _, e in seen[6:])
+    assert [e for _, e in stretches] == [False] * 6 + [True] * 8
 
 
 # --- rules and roles -------------------------------------------------------------------------
@@ -218,14 +220,16 @@ def test_c2_routes_by_raci_and_escalation_warns_of_withdrawal():
 
 
 def test_fixed_conditions_and_sent_contracts_are_never_reminded():
-    kw = {
-        "systems": [[*S1, D(2020, 2, 1)]],
-        "conditions": [["B-1", "S-1", "", D(2020, 6, 1), D(2020, 12, 1)]],
-        "contracts": [
-            ["K-1", "S-1", "Lev", "Kontrakt", "Borgerservice", D(2020, 1, 2), D(2021, 1, 5)]
-        ],
-    }
-    assert plan(D(2021, 3, 1), **kw).reminders == ()
+    def kw(fixed, sent):
+        return {
+            "systems": [[*S1, D(2020, 2, 1)]],
+            "conditions": [["B-1", "S-1", "", D(2020, 6, 1), fixed]],
+            "contracts": [["K-1", "S-1", "Lev", "Kontrakt", "Borgerservice", D(2020, 1, 2), sent]],
+        }
+
+    assert plan(D(2021, 3, 1), **kw(D(2020, 12, 1), D(2021, 1, 5))).reminders == ()
+    # The same register with neither done: both are overdue and reminded.
+    assert sorted(by_item(plan(D(2021, 3, 1), **kw("", "")))) == [("C1", "K-1"), ("C2", "B-1")]
 
 
 def test_c1_contract_due_fourteen_days_after_signing_copies_koncern_it_and_digi():
@@ -307,10 +311,11 @@ def test_c6_presented_then_sent_on_and_the_rest_left_alone():
     assert (r.item, r.due) == ("Ny skole (fremsendelse)", D(2021, 11, 29))
     done = account(forelagt=D(2021, 11, 15), sendt_til_revision=D(2021, 11, 20), status="aflagt")
     running = account(status="igangvaerende")
-    assert (
-        plan_accounts([done, running], D(2022, 3, 1), reminder_policy(ReminderSettings())).reminders
-        == ()
-    )
+    policy = reminder_policy(ReminderSettings())
+    assert plan_accounts([done, running], D(2022, 3, 1), policy).reminders == ()
+    # On the same day an account neither presented nor running is reminded.
+    (late,) = plan_accounts([done, running, account()], D(2022, 3, 1), policy).reminders
+    assert (late.item, late.escalated) == ("Ny skole", True)
 
 
 def test_c6_without_a_controller_is_a_finding_not_a_silent_skip():

@@ -248,6 +248,48 @@ def test_451_is_retried_after_the_backoff_and_550_is_final(tmp_path, smtp, datab
     assert result.sent == 0 and len(smtp.handler.messages) == 2
 
 
+def test_451_every_time_doubles_the_wait_up_to_the_cap_then_gives_up(tmp_path, smtp):
+    """max_attempts 4, base 15 minutes, cap half an hour: tried at 0, 15, 45 and 75 minutes."""
+    with ledger_url("sqlite", tmp_path) as url:
+        settings = make_settings(
+            tmp_path,
+            url,
+            smtp.port,
+            reminders={"max_attempts": 4, "retry_base_minutes": 15, "retry_max_hours": 0.5},
+        )
+        path = write_register(tmp_path / "acquisitions.xlsx", contracts=())  # one digest
+        smtp.handler.data_reply = "451 4.3.0 Try again later"
+        start = dt.datetime(2021, 2, 22, 2)
+        plan, result, rows = night(settings, path, D(2021, 2, 22), start)
+        n = len(rows)
+        assert n == 3 and (result.failed_temporarily, result.failed_permanently) == (n, 0)
+        minute = dt.timedelta(minutes=1)
+        # (minutes after the start, offered to the server in all, retry at, attempts so far)
+        steps = [
+            (14, 1, start + 15 * minute, 1),  # within the first wait: not tried
+            (15, 2, start + 45 * minute, 2),  # tried; the wait doubles to 30 minutes
+            (44, 2, start + 45 * minute, 2),
+            (45, 3, start + 75 * minute, 3),  # 60 minutes would be next: capped at 30
+            (74, 3, start + 75 * minute, 3),
+            (75, 4, None, 4),  # the fourth attempt was the last: failed for good
+            (24 * 60, 4, None, 4),  # and never tried again
+        ]
+        assert {(r.state, r.next_attempt_at, r.attempts) for r in rows} == {
+            (FAILED, start + 15 * minute, 1)
+        }
+        for minutes, offered, retry_at, attempts in steps:
+            result = deliver(settings, plan, start + minutes * minute)
+            rows = ledger_rows(settings, plan)
+            assert smtp.handler.data_attempts == offered, minutes
+            assert {(r.state, r.next_attempt_at, r.attempts) for r in rows} == {
+                (FAILED, retry_at, attempts)
+            }, minutes
+            assert all("451" in r.last_error for r in rows)
+            if minutes == 75:
+                assert (result.failed_temporarily, result.failed_permanently) == (0, n)
+        assert smtp.handler.messages == []
+
+
 def test_a_pending_reminder_for_an_item_fixed_meanwhile_is_cancelled(tmp_path, database_url):
     server = Server()
     settings = make_settings(tmp_path, database_url, server.port)
@@ -349,6 +391,7 @@ def test_two_runs_at_once_never_send_the_same_reminder(tmp_path, smtp, database_
         t.start()
     for t in threads:
         t.join(60)
+    assert not [t for t in threads if t.is_alive()], "a delivery still running after 60 s"
     assert errors == []
     assert sum(r.messages_sent for r in results) == 12
     assert sorted(Counter(smtp.handler.ids()).values()) == [1] * 12

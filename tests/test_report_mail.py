@@ -130,6 +130,35 @@ def test_flow_mails_workbook_and_bilag_once_with_the_resultat(
     assert len(smtp.handler.messages) == 1
 
 
+@pytest.mark.flow
+def test_the_mail_reports_command_writes_the_mail_to_the_outbox_folder(
+    tmp_path, out_root, monkeypatch, prefect_harness
+):
+    """`kitflow mail-reports` as an operator runs it, with the shipped settings (no SMTP host)."""
+    from typer.testing import CliRunner
+
+    from kitflow.cli import app
+
+    monkeypatch.setenv("KITFLOW_STATE_DIR", str(tmp_path / "state"))
+    result = CliRunner().invoke(
+        app, ["mail-reports", "--out", str(out_root), "--as-of", "2020-12-31"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"Rapportmail 2020-12-31 ({out_root / '2020-12-31'}): 1 modtagere, 1 sendt nu, "
+        "0 venter, 0 fejlet"
+    ]
+    (eml,) = (tmp_path / "state" / "outbox").glob("*.eml")
+    msg = email.message_from_bytes(eml.read_bytes(), policy=default_policy)
+    assert msg["To"] == "anlaeg@example.kk.dk"
+    assert msg["Subject"] == "Anlægsregnskaber pr. 31.12.2020"
+    assert RESULTAT in msg.get_body(("plain",)).get_content()
+    assert sorted(a.get_filename() for a in msg.iter_attachments()) == [
+        "anlaegsregnskab.docx",
+        "anlaegsregnskab.xlsx",
+    ]
+
+
 # --- the ledger ------------------------------------------------------------------------------
 
 

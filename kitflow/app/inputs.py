@@ -36,16 +36,18 @@ def parse_export(path: Path, options: BookingsOptions) -> tuple[list[ParsedSheet
             skipped.append((sheet.sheet, exc))
     if not parsed:
         raise skipped[0][1] if skipped else FatalInputError(path.name, "filen har ingen ark")
-    if skipped:
-        notes = tuple(
-            Finding(
-                Severity.INFO,
-                Location(path.name, name),
-                f"arket er sprunget over, da det ikke ligner posteringer ({exc.problem})",
-                code="booking.sheet_skipped",
-            )
-            for name, exc in skipped
+    notes = tuple(
+        Finding(
+            Severity.INFO,
+            Location(path.name, name),
+            f"arket er sprunget over, da det ikke ligner posteringer ({exc.problem})",
+            code="booking.sheet_skipped",
         )
+        for name, exc in skipped
+    )
+    if (cut := _cut_off(path, parsed[0])) is not None:
+        notes += (cut,)
+    if notes:
         first = parsed[0]
         parsed[0] = dataclasses.replace(first, findings=first.findings + notes)
     info = FileRead(
@@ -55,6 +57,34 @@ def parse_export(path: Path, options: BookingsOptions) -> tuple[list[ParsedSheet
         sheets=tuple(p.control for p in parsed),
     )
     return parsed, info
+
+
+def _cut_off(path: Path, parsed: ParsedSheet) -> Finding | None:
+    """A CSV export whose last line has no line ending may have been cut off in that line.
+
+    A cut inside a booking's line can leave a row that still parses (its text or its last
+    digits gone: "131.289,33" cut to "131.2" reads as 131,20 kr.), and an export without a
+    total line has nothing else to catch it with; so it is said, naming the row to look at.
+    """
+    control = parsed.control
+    if path.suffix.lower() != ".csv" or control.data_rows == 0:
+        return None  # a header alone is said by the parse (booking.no_bookings)
+    if control.control_total_ore is not None:
+        # A grand total the bookings add up to (else the parse stopped the run) shows the file
+        # is whole: a system that ends its last line without a line break is not warned of.
+        return None
+    with path.open("rb") as fh:
+        fh.seek(-1, 2)
+        if fh.read(1) in (b"\n", b"\r"):
+            return None
+    row = control.header_row + control.data_rows
+    return Finding(
+        Severity.WARNING,
+        Location(path.name, None, row),
+        "sidste linje slutter uden linjeskift – filen kan være afskåret midt i en postering; "
+        "tjek rækken mod økonomisystemet, eller hent eksporten igen",
+        code="booking.cut_off",
+    )
 
 
 def combine_exports(results: Sequence[tuple[list[ParsedSheet], FileRead]]) -> CombinedBookings:

@@ -319,6 +319,20 @@ def parse_bookings(
         }
     )
 
+    if not candidate.any():
+        # A header and nothing under it (or only blank and total lines): an export that came
+        # out empty, or was cut off right after its header. Said, since it adds nothing.
+        what = "arket" if sheet.sheet else "filen"
+        findings.append(
+            Finding(
+                Severity.WARNING,
+                loc(),
+                f"0 posteringer – {what} har overskrifter men ingen posteringsrækker; hent "
+                "eksporten igen, hvis den skulle have haft posteringer",
+                code="booking.no_bookings",
+            )
+        )
+
     no_art = bookings["art"] == ""
     if no_art.any():
         what = (
