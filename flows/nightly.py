@@ -146,6 +146,7 @@ def _summary(report: Report, folder: Path, reminded: Reminded | None) -> dict:
         "matched": c.matched_count,
         "unmatched": c.unmatched_count,
         "internal": c.internal_count,
+        "later": c.later_count,
         "quarantined": len(report.quarantined),
         "projects_in_bilag": len(report.overview),
         "overdue": len(report.overdue),

@@ -75,10 +75,12 @@ def run(
         config_file=_text(config),
     )
     typer.echo(f"Rapporterne er skrevet til {summary['output']}")
+    later = summary.get("later") or 0
     typer.echo(
         f"{summary['bookings_read']} posteringer læst ({summary['duplicates']} dubletter talt "
         f"én gang), {summary['unmatched']} ikke matchede, {summary['internal']} interne, "
-        f"{summary['quarantined']} i karantæne; {summary['projects_in_bilag']} projekter skal "
+        + (f"{later} bogført efter opgørelsesdatoen, " if later else "")
+        + f"{summary['quarantined']} i karantæne; {summary['projects_in_bilag']} projekter skal "
         f"aflægge særskilt anlægsregnskab, {summary['overdue']} er over fristen."
     )
     if (r := summary.get("reminders")) is not None:

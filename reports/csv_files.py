@@ -194,6 +194,7 @@ def write_csv_files(report: Report, folder: Path) -> list[Path]:
     out("internal.csv", BOOKING_HEADER, booking_rows(report.internal))
     out("quarantined.csv", QUARANTINE_HEADER, quarantine_rows(report.quarantined))
     out("duplicates.csv", BOOKING_HEADER, booking_rows(report.duplicates))
+    out("later.csv", BOOKING_HEADER, booking_rows(report.later))
     out(
         "due.csv",
         (

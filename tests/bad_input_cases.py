@@ -33,6 +33,10 @@ class Case:
     where: str  # the location the answer must name (file, and sheet/row where known)
     expect: str  # a phrase the answer must contain
     settings: dict[str, object] = field(default_factory=dict)
+    # False where the answer is one the check alone prints (the reminders' findings, which
+    # the run logs); the run must then still go through with the check's other findings.
+    in_findings_csv: bool = True
+    shown: str = ""  # where the answer shows, when not the default for its kind
 
 
 def example_copy(target: Path) -> Path:
@@ -163,6 +167,19 @@ def _two_formats(data: Path) -> None:
         "12.06.2019;XA0285000114;121.340,00;4000;1000000085;1;Test og kvalitetssikring\r\n",
         encoding="utf-8",
     )
+
+
+def _posted_after_as_of(data: Path) -> None:
+    # Booked in 2099 on Standardisering af PC-image (in the bilag), in the export without a
+    # total line: an account as of 31.12.2020 must not count it.
+    def edit(lines: list[str]) -> list[str]:
+        return [
+            *lines[:-1],
+            "01.06.2099;XA-4411000006;1.000.000,00;4000;4000000099;1;Konsulentbistand",
+            lines[-1],
+        ]
+
+    _edit_csv(data / "bookings" / CSV_NO_TOTAL, edit, "utf-8-sig")
 
 
 def _missing_register(data: Path) -> None:
@@ -346,6 +363,15 @@ CASES: tuple[Case, ...] = (
         "talt én gang",
     ),
     Case(
+        "posted_after_as_of",
+        "Postering bogført efter opgørelsesdatoen (01.06.2099, 1 mio. kr.)",
+        _posted_after_as_of,
+        False,
+        CSV_NO_TOTAL,
+        "1 postering (1.000.000,00 kr.) er bogført efter opgørelsesdatoen 31.12.2020",
+        shown="console (check); findings.csv, and the booking in later.csv; Prefect UI: run log",
+    ),
+    Case(
         "two_formats",
         "Samme postering i to formater (xlsx med tal og Excel-dato; CSV med tekst)",
         _two_formats,
@@ -400,6 +426,8 @@ def answers(lines: list[str], baseline: list[str], data: Path) -> list[str]:
 
 
 def _where_shown(case: Case) -> str:
+    if case.shown:
+        return case.shown
     if case.fatal:
         return (
             "console: `kitflow check` and `kitflow run` (stderr, `kitflow: …`); Prefect UI: the "
