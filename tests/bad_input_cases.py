@@ -37,6 +37,7 @@ class Case:
     # the run logs); the run must then still go through with the check's other findings.
     in_findings_csv: bool = True
     shown: str = ""  # where the answer shows, when not the default for its kind
+    writes: str = ""  # a file (glob) the run must write into its output folder, if any
 
 
 def example_copy(target: Path) -> Path:
@@ -180,6 +181,24 @@ def _posted_after_as_of(data: Path) -> None:
         ]
 
     _edit_csv(data / "bookings" / CSV_NO_TOTAL, edit, "utf-8-sig")
+
+
+# 90 CJK characters, 270 bytes of UTF-8: as a file name part cut at 80 characters it was 240
+# bytes, and anlaegsregnskab-<name>.docx more than the 255 a file name may have.
+CJK_NAME = ("电子文档与档案管理系统实施项目" * 6)[:90]
+
+
+def _cjk_project_name(data: Path) -> None:
+    """ESDH-implementering (in the bilag) renamed to CJK_NAME wherever the register names it."""
+
+    def edit(wb: openpyxl.Workbook) -> None:
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.value == "ESDH-implementering":
+                        cell.value = CJK_NAME
+
+    _edit_xlsx(data / "register.xlsx", edit)
 
 
 def _missing_register(data: Path) -> None:
@@ -370,6 +389,20 @@ CASES: tuple[Case, ...] = (
         CSV_NO_TOTAL,
         "1 postering (1.000.000,00 kr.) er bogført efter opgørelsesdatoen 31.12.2020",
         shown="console (check); findings.csv, and the booking in later.csv; Prefect UI: run log",
+    ),
+    Case(
+        "cjk_project_name",
+        "Projektnavn på 90 kinesiske tegn (270 byte i UTF-8)",
+        _cjk_project_name,
+        False,
+        "register.xlsx:Projekter",
+        CJK_NAME,
+        in_findings_csv=False,
+        writes=f"anlaegsregnskab-{CJK_NAME[:55]}*.docx",
+        shown=(
+            "console (check): only the name in the reminders' lines; the run goes through and "
+            "writes the project's bilag as anlaegsregnskab-<name cut to 200 bytes>.docx"
+        ),
     ),
     Case(
         "two_formats",
