@@ -78,7 +78,9 @@ def remind(
     reports instead (`csv_folder` None).
     """
     logger = get_run_logger()
-    register, findings = read_acquisitions_task(acquisitions_path(Path(settings.data_dir)))
+    register, findings = read_acquisitions_task(
+        acquisitions_path(Path(settings.data_dir)), settings.input_limits
+    )
     plan = plan_task(settings, register, as_of, accounts)
     for finding in [*findings, *plan.findings]:
         if finding.severity is Severity.INFO:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import openpyxl
+from zip_bomb import pad_sheets
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example"
 AS_OF = "2020-12-31"
@@ -201,6 +202,34 @@ def _cjk_project_name(data: Path) -> None:
     _edit_xlsx(data / "register.xlsx", edit)
 
 
+SHEET1 = "xl/worksheets/sheet1.xml"  # the first sheet's part, as openpyxl names it
+
+
+def _zip_bomb(data: Path) -> None:
+    # Issue 17's bomb: a sheet that unpacks to 2 GB (here blank space between the rows, which
+    # every reader accepts), in a file of 2 MB.
+    path = data / "bookings" / XLSX_2020
+    pad_sheets(path, path, {SHEET1: 2048})
+
+
+def _zip_bomb_register(data: Path) -> None:
+    # 64 MiB of blank space packed to 70 KB: under the size limits, over the ratio.
+    path = data / "register.xlsx"
+    pad_sheets(path, path, {SHEET1: 64})
+
+
+def _zip_bomb_lying(data: Path) -> None:
+    # The 2 GB sheet again, but the package says it is 1 MB, packed 2 times: nothing to see.
+    path = data / "bookings" / XLSX_2020
+    pad_sheets(path, path, {SHEET1: 2048}, declare=1)
+
+
+def _zip_bomb_acquisitions(data: Path) -> None:
+    # Three sheets of 400 MiB: each under the limit per part, together over the one per file.
+    path = data / "acquisitions.xlsx"
+    pad_sheets(path, path, {f"xl/worksheets/sheet{k}.xml": 400 for k in (1, 2, 3)})
+
+
 def _missing_register(data: Path) -> None:
     (data / "register.xlsx").unlink()
 
@@ -291,6 +320,39 @@ CASES: tuple[Case, ...] = (
         True,
         "acquisitions.xlsx",
         "Kontrakter",
+    ),
+    Case(
+        "zip_bomb",
+        "Zip-bombe: en eksport på 2 MB, hvis ark pakker ud til 2 GB",
+        _zip_bomb,
+        True,
+        XLSX_2020,
+        "pakker ud til 2,1 GB",
+    ),
+    Case(
+        "zip_bomb_lying",
+        "Zip-bombe, der angiver, at arket fylder 1 MB, og pakker ud til 2 GB",
+        _zip_bomb_lying,
+        True,
+        XLSX_2020,
+        "filen selv angiver",
+    ),
+    Case(
+        "zip_bomb_register",
+        "register.xlsx med et ark pakket 959 gange sammen (70 KB bliver til 67 MB)",
+        _zip_bomb_register,
+        True,
+        "register.xlsx",
+        "gange sammen",
+    ),
+    Case(
+        "zip_bomb_acquisitions",
+        "acquisitions.xlsx, der pakker ud til 1,3 GB i tre ark (max_compression_ratio hævet)",
+        _zip_bomb_acquisitions,
+        True,
+        "acquisitions.xlsx",
+        "i alt",
+        {"input_limits.max_compression_ratio": 5000},
     ),
     Case(
         "missing_column",
