@@ -10,7 +10,8 @@ from kitflow.core.findings import KitflowError
 
 
 def retry_unless_bad_input(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry a passing fault (a file share, a mail server), never an input that is wrong."""
+    """Retry a passing fault (a file share, a mail server), never a KitflowError: an input
+    that is wrong, or a full disk (kitflow.publish.DiskFullError), is the same a minute later."""
     return not isinstance(getattr(state, "data", None), KitflowError)
 
 
