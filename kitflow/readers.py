@@ -187,7 +187,9 @@ def check_package(path: Path, name: str, limits: InputLimits) -> None:
     file_limit = limits.max_unpacked_mb_per_file * MB
     total = 0
     for info in parts:
-        size, packed = info.file_size, max(info.compress_size, 1)
+        # A stored part is read for its packed size, whatever it says it unpacks to.
+        size = max(info.file_size, info.compress_size)
+        packed = max(info.compress_size, 1)
         if size > part_limit:
             raise FatalInputError(
                 name,
@@ -223,7 +225,11 @@ def check_package(path: Path, name: str, limits: InputLimits) -> None:
 
 def _unpacks_past_its_size(fh, info: zipfile.ZipInfo) -> bool:
     """True when a deflated part holds more than its declared size (unpacked as a stream, at
-    most that size and one chunk more). Anything else about the part is the readers' to say."""
+    most that size and one chunk more). Anything else about the part is the readers' to say.
+
+    calamine and fastexcel read stored and deflated parts only (bzip2, LZMA: "compression
+    method not supported"), so a deflated part is the only one that can grow.
+    """
     if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
         return False  # stored: as large as it is on disk; encrypted: no reader opens it
     try:
