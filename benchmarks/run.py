@@ -124,20 +124,23 @@ def _kitflow(data: Path, parallel: bool) -> dict:
 
     t = time.perf_counter()
     options = bookings_options(settings)
-    register, _ = load_register(register_path(data))
+    limits = settings.input_limits
+    register, _ = load_register(register_path(data), limits)
     t = clock("register", t)
     parsed = []
     if parallel:
         # As the nightly flow reads: READ_WORKERS at a time, largest first, results in name order.
         paths = export_paths(data)
         with ThreadPoolExecutor(READ_WORKERS) as pool:
-            started = {p: pool.submit(parse_export, p, options) for p in reading_order(paths)}
+            started = {
+                p: pool.submit(parse_export, p, options, limits) for p in reading_order(paths)
+            }
             results = [started[p].result() for p in paths]
         parsed = [sheet for sheets, _info in results for sheet in sheets]
         t = clock("read+parse", t)
     else:
         for path in export_paths(data):
-            sheets = read_export(path, header_finder(options))
+            sheets = read_export(path, header_finder(options), limits)
             t = clock("read", t)
             parsed.extend(parse_bookings(s, options) for s in sheets)
             t = clock("parse", t)

@@ -77,6 +77,30 @@ class Aliases(BaseModel):
     text: list[str] = Field(default_factory=list)
 
 
+class InputLimits(BaseModel):
+    """How far an .xlsx (a zip of XML parts) may unpack before kitflow reads it.
+
+    Checked before any reader opens the file, for the exports, register.xlsx and
+    acquisitions.xlsx alike: a file over a limit stops the run, as a file that cannot be read
+    does. MB here is 1,000,000 bytes. The defaults come from the benchmark's exports
+    (benchmarks/generate.py --rows 200000): each is one sheet part of 68–82 MB (342–409 bytes
+    a row), packed 8.4–10.3 times; the benchmark's register parts are packed 12–14 times, the
+    example data's at most 8 times.
+    """
+
+    # One part (a sheet, the shared strings). A sheet at Excel's own limit of 1,048,576 rows
+    # in the benchmark's layout is 429 MB, so no sheet Excel can save in an export's layout
+    # is refused; reading a part takes about three times its size in memory (a 200,000-row
+    # export: 82 MB of XML, 366 MB peak), so one part stays near 1.5 GB.
+    max_unpacked_mb_per_part: int = Field(500, ge=1)
+    # All parts of one file together: a full sheet and its shared strings, or two sheets.
+    max_unpacked_mb_per_file: int = Field(1000, ge=1)
+    # Unpacked size over packed size, for parts over 10 MB (smaller ones are harmless whatever
+    # their ratio). Seven times the largest ratio of a real part seen (14, the benchmark's
+    # register); a zip bomb is packed 250–1000 times (issue 17's: 8 MB to 2 GB).
+    max_compression_ratio: int = Field(100, ge=1)
+
+
 class Settings(BaseSettings):
     """Everything an operator may set. Names are part of the data contract."""
 
@@ -113,6 +137,8 @@ class Settings(BaseSettings):
     max_quarantined_rows: int = 100
     # One run per data folder: a second run waits this long for the first, then stops.
     lock_wait_seconds: float = 300.0
+    # How far an .xlsx may unpack before it is read (zip bombs); see InputLimits.
+    input_limits: InputLimits = Field(default_factory=InputLimits)
 
     aliases: Aliases = Field(default_factory=Aliases)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)

@@ -58,7 +58,7 @@ def koncern_it_address(settings: Settings) -> tuple[str, ...]:
     if settings.koncern_it_email:
         return (settings.koncern_it_email,)
     path = acquisitions_path(Path(settings.data_dir))
-    register, _findings = load_acquisitions(path)
+    register, _findings = load_acquisitions(path, settings.input_limits)
     if not register.koncern_it_email:
         raise KitflowError(f"{path.name}: ingen adresse i arket Koncern IT")
     return register.koncern_it_email

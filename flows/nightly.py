@@ -90,7 +90,10 @@ def _read_bookings(settings: Settings) -> tuple:
     # Exports are read largest first (fastexcel and Arrow work outside the GIL, so a second
     # thread uses the second core). Results are taken in name order, so the first file keeps a
     # duplicate and a bad file fails the run as in a serial run, whatever ends first.
-    futures = {path: read_export_task.submit(path, options) for path in reading_order(paths)}
+    limits = settings.input_limits
+    futures = {
+        path: read_export_task.submit(path, options, limits) for path in reading_order(paths)
+    }
     names = {f.task_run_id: path.name for path, f in futures.items()}
     for done, future in enumerate(as_completed(list(futures.values())), start=1):
         update_progress(progress, done, len(paths), names[future.task_run_id])
@@ -100,7 +103,7 @@ def _read_bookings(settings: Settings) -> tuple:
 def _run(settings: Settings, as_of: dt.date, send: bool) -> dict:
     logger = get_run_logger()
     data = Path(settings.data_dir)
-    register, register_file = read_register_task(register_path(data))
+    register, register_file = read_register_task(register_path(data), settings.input_limits)
     results = _read_bookings(settings)
     bookings = combine_exports(results)
     # `opaque`: Prefect records where each input came from, but does not walk through a
@@ -167,6 +170,7 @@ def _summary(report: Report, folder: Path, reminded: Reminded | None) -> dict:
         "matched": c.matched_count,
         "unmatched": c.unmatched_count,
         "internal": c.internal_count,
+        "later": c.later_count,
         "quarantined": len(report.quarantined),
         "projects_in_bilag": len(report.overview),
         "overdue": len(report.overdue),

@@ -65,10 +65,7 @@ class Reminded:
     @property
     def overdue_items(self) -> tuple[str, ...] | None:
         """Acquisition items past their date; None on a closed day, when nothing was planned."""
-        over = tuple(
-            sorted({f"{r.rule}: {r.item}" for r in self.plan.reminders if r.offset > 0})
-        )  # TEMP
-        return over if self.plan.open_day else None
+        return self.plan.overdue_items if self.plan.open_day else None
 
 
 def prepare(
@@ -76,7 +73,9 @@ def prepare(
 ) -> tuple[Plan, int]:
     """Read acquisitions.xlsx and plan C1–C6; the findings logged. (The plan, how many.)"""
     logger = get_run_logger()
-    register, findings = read_acquisitions_task(acquisitions_path(Path(settings.data_dir)))
+    register, findings = read_acquisitions_task(
+        acquisitions_path(Path(settings.data_dir)), settings.input_limits
+    )
     plan = plan_task(settings, register, as_of, accounts)
     for finding in [*findings, *plan.findings]:
         if finding.severity is Severity.INFO:

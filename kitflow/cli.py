@@ -3,7 +3,8 @@
 Run the nightly flow once, check a data folder, write an empty data folder to start from,
 mail a run's reports, and serve or deploy the three schedules. Exit codes: 0 done, 1 another
 error, 2 bad input, 3 the sums do not add up (a defect in kitflow), 4 another run holds the
-data folder, 5 the reminder ledger does not answer, 130/143 stopped by Ctrl-C or SIGTERM.
+data folder, 5 the reminder ledger does not answer or a disk is full, 130/143 stopped by
+Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -120,10 +121,12 @@ def run(
         config_file=_text(config),
     )
     typer.echo(f"Rapporterne er skrevet til {summary['output']}")
+    later = summary.get("later") or 0
     typer.echo(
         f"{summary['bookings_read']} posteringer læst ({summary['duplicates']} dubletter talt "
         f"én gang), {summary['unmatched']} ikke matchede, {summary['internal']} interne, "
-        f"{summary['quarantined']} i karantæne; {summary['projects_in_bilag']} projekter skal "
+        + (f"{later} bogført efter opgørelsesdatoen, " if later else "")
+        + f"{summary['quarantined']} i karantæne; {summary['projects_in_bilag']} projekter skal "
         f"aflægge særskilt anlægsregnskab, {summary['overdue']} er over fristen."
     )
     if (r := summary.get("reminders")) is not None:

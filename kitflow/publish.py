@@ -8,6 +8,10 @@ is renamed aside and the new one renamed in; a run killed between the two rename
 old folder under its aside name, and the next publish (or `recover`) renames it back before
 doing anything else. Publishing to one output folder is serialised by a lock on the folder,
 so two runs never swap the same folder at once.
+
+A full disk (ENOSPC, or EDQUOT for a full quota) while writing is a DiskFullError: the
+half-written folder is removed, the old one stays, and the run ends with one line naming the
+folder (exit code 5) rather than retrying a write that would fill the same disk again.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from kitflow.core.findings import KitflowError
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -54,6 +60,81 @@ def _exchange(a: Path, b: Path) -> bool:
     if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
         return False  # this file system cannot exchange; the caller renames twice
     raise OSError(code, f"kan ikke bytte {b} ud: {os.strerror(code)}", str(b))
+
+
+# A full disk, or a full quota: retrying the same write a few seconds later fills it again.
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+class DiskFullError(KitflowError):
+    """The output folder's disk (or the user's quota there) is full: nothing was published.
+
+    Not bad input (exit 2) nor a defect: the operator frees space and runs again.
+    """
+
+    exit_code = 5
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where = where
+        self.problem = problem
+        super().__init__(f"{where}: {problem}")
+
+
+def _full_disk(exc: BaseException) -> OSError | None:
+    """The ENOSPC/EDQUOT error behind `exc` (itself, or what a library raised it from)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in _FULL:
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _size_text(n: int) -> str:
+    """Bytes as a Dane reads them: 4.096 byte, 1,2 MB, 3,4 GB."""
+    if n < 1_000_000:
+        return f"{n:,} byte".replace(",", ".")
+    value, unit = (n / 1e6, "MB") if n < 1e9 else (n / 1e9, "GB")
+    return f"{value:.1f}".replace(".", ",") + f" {unit}"
+
+
+def _bytes_in(folder: Path) -> int:
+    """What the files under `folder` hold, in bytes (0 where it cannot be read)."""
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
+
+
+def _bytes_in_file(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def disk_full_error(
+    folder: Path, what: str, written: int, cause: OSError, kept: Path | None = None
+) -> DiskFullError:
+    """One line for the operator: which folder, what could not be written, how far it got, how
+    much is free now (with a full quota the disk may have room and the user none), and which
+    previous file or folder is still as it was."""
+    if cause.errno == errno.EDQUOT:
+        state = "kvoten på disken er brugt op"
+    else:
+        state = "disken er fuld"
+        with contextlib.suppress(OSError):
+            stat = os.statvfs(folder)
+            state += f" ({_size_text(stat.f_bavail * stat.f_frsize)} ledigt)"
+    unchanged = f"; {kept.name} er som før" if kept is not None and kept.exists() else ""
+    return DiskFullError(
+        str(folder),
+        f"{state}: {what} kunne ikke skrives ({_size_text(written)} var skrevet, da pladsen "
+        f"slap op). Frigør plads, og kør igen{unchanged}",
+    )
 
 
 def _staging_prefix(as_of: str) -> str:
@@ -141,14 +222,26 @@ def publish(out_root: Path, as_of: dt.date, write: Callable[[Path], None]) -> Pa
     Killed at any point, `out_root/<as-of>` is the complete previous output (or, after the
     swap, the complete new one); never a mixture, and never missing once `recover` has run.
     """
-    out_root.mkdir(parents=True, exist_ok=True)
     day = as_of.isoformat()
     target = out_root / day
-    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(day) + _owner_tag(), dir=out_root))
+    what = f"rapporterne pr. {as_of:%d.%m.%Y}"
+    try:
+        out_root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(day) + _owner_tag(), dir=out_root))
+    except OSError as exc:
+        if (full := _full_disk(exc)) is not None:
+            raise disk_full_error(out_root, what, 0, full, target) from exc
+        raise
     try:
         write(staging)
-    except BaseException:
+    except BaseException as exc:
+        # A full disk is said in one line, and the task does not retry it (the same disk
+        # would be full again); the half-written folder goes either way, the old one stays.
+        full = _full_disk(exc)
+        written = _bytes_in(staging) if full is not None else 0
         shutil.rmtree(staging, ignore_errors=True)
+        if full is not None:
+            raise disk_full_error(out_root, what, written, full, target) from exc
         raise
     staging.chmod(0o755)
     with _publish_lock(out_root):
@@ -170,14 +263,23 @@ def publish(out_root: Path, as_of: dt.date, write: Callable[[Path], None]) -> Pa
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write a small state file whole or not at all: a killed run leaves the previous one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    except OSError as exc:
+        if (full := _full_disk(exc)) is not None:
+            raise disk_full_error(path.parent, path.name, 0, full, path) from exc
+        raise
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
+        full = _full_disk(exc)
+        written = _bytes_in_file(Path(tmp)) if full is not None else 0
         Path(tmp).unlink(missing_ok=True)
+        if full is not None:
+            raise disk_full_error(path.parent, path.name, written, full, path) from exc
         raise

@@ -11,7 +11,9 @@ import hashlib
 import io
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +24,7 @@ import numpy as np
 import pandas as pd
 import python_calamine
 
+from config.settings import InputLimits
 from kitflow.core.cells import is_text_series
 from kitflow.core.findings import FatalInputError
 from kitflow.core.sheets import ColumnSheet, RawSheet
@@ -98,10 +101,19 @@ def reading_order(paths: Sequence[Path]) -> list[Path]:
     return sorted(paths, key=lambda p: (-p.stat().st_size, p.name))
 
 
-def read_workbook(path: Path, display_name: str | None = None) -> dict[str, RawSheet]:
-    """Every sheet of an .xlsx/.xls workbook, row i of a sheet being Excel's row i + 1."""
+def read_workbook(
+    path: Path, display_name: str | None = None, limits: InputLimits | None = None
+) -> dict[str, RawSheet]:
+    """Every sheet of an .xlsx/.xls workbook, row i of a sheet being Excel's row i + 1.
+
+    An .xlsx is first held to `limits` (the settings' defaults when None): see `check_package`.
+    """
     name = display_name or path.name
-    _check_workbook_file(path, name)
+    _check_workbook_file(path, name, limits)
+    return _read_checked_workbook(path, name)
+
+
+def _read_checked_workbook(path: Path, name: str) -> dict[str, RawSheet]:
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         sheets = {}
@@ -115,7 +127,7 @@ def read_workbook(path: Path, display_name: str | None = None) -> dict[str, RawS
     return sheets
 
 
-def _check_workbook_file(path: Path, name: str) -> None:
+def _check_workbook_file(path: Path, name: str, limits: InputLimits | None) -> None:
     if not path.is_file():
         raise FatalInputError(name, MISSING)
     with path.open("rb") as fh:
@@ -128,6 +140,120 @@ def _check_workbook_file(path: Path, name: str) -> None:
         )
     if not head.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
         raise not_a_workbook(path, name)
+    if head.startswith(_ZIP_MAGIC):
+        check_package(path, name, limits or InputLimits())
+
+
+# --- zip bombs: how far a package unpacks, before any reader opens it -------------------------
+
+MB = 1_000_000
+# The compression ratio is asked of parts larger than this; a smaller part is harmless whatever
+# its ratio, and small XML parts (styles, an empty sheet) may be packed far.
+RATIO_FROM_BYTES = 10 * MB
+_CHUNK = 1 << 20
+_TOO_LARGE = "filen er ikke læst. Hent den igen, eller hæv grænsen, hvis filen virkelig er så stor"
+_REFETCH = "filen er ikke læst. Hent den igen fra økonomisystemet"
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def _size_text(n: int) -> str:
+    """Bytes as a Dane reads them: 27.703 byte, 500 MB, 2,1 GB."""
+    if n < MB:
+        return f"{_thousands(n)} byte"
+    value, unit = (n / MB, "MB") if n < 1000 * MB else (n / (1000 * MB), "GB")
+    return f"{value:.1f}".removesuffix(".0").replace(".", ",") + f" {unit}"
+
+
+def check_package(path: Path, name: str, limits: InputLimits) -> None:
+    """Refuse a zip package (.xlsx) that unpacks to more than `limits`, before it is read.
+
+    First what the package says of itself (its central directory: each part's unpacked and
+    packed size), so a zip bomb is refused without unpacking a byte. Then whether it says the
+    truth: every part is unpacked once as a stream and thrown away, stopping at the first byte
+    past the size it declared. calamine holds a part to its declared size, but fastexcel's
+    unzip does not, so a package that lies would otherwise be read to its real size. A
+    package zipfile cannot open, or a part that does not unpack, is left to the readers, which
+    say what is wrong with it as before.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            parts = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return
+    part_limit = limits.max_unpacked_mb_per_part * MB
+    file_limit = limits.max_unpacked_mb_per_file * MB
+    total = 0
+    for info in parts:
+        # A stored part is read for its packed size, whatever it says it unpacks to.
+        size = max(info.file_size, info.compress_size)
+        packed = max(info.compress_size, 1)
+        if size > part_limit:
+            raise FatalInputError(
+                name,
+                f"delen {info.filename} pakker ud til {_size_text(size)}, mere end grænsen på "
+                f"{_size_text(part_limit)} pr. del (input_limits.max_unpacked_mb_per_part); "
+                + _TOO_LARGE,
+            )
+        total += size
+        if total > file_limit:
+            raise FatalInputError(
+                name,
+                f"filen pakker ud til mere end grænsen på {_size_text(file_limit)} i alt "
+                f"(input_limits.max_unpacked_mb_per_file); {_TOO_LARGE}",
+            )
+        if size > RATIO_FROM_BYTES and size > limits.max_compression_ratio * packed:
+            raise FatalInputError(
+                name,
+                f"delen {info.filename} er pakket {_thousands(size // packed)} gange sammen "
+                f"({_size_text(packed)} bliver til {_size_text(size)}), mere end grænsen på "
+                f"{limits.max_compression_ratio} gange (input_limits.max_compression_ratio); så "
+                f"tæt pakker kun en zip-bombe eller en ødelagt fil, og {_REFETCH}",
+            )
+    with path.open("rb") as fh:
+        for info in parts:
+            if _unpacks_past_its_size(fh, info):
+                raise FatalInputError(
+                    name,
+                    f"delen {info.filename} pakker ud til mere end de "
+                    f"{_size_text(info.file_size)}, filen selv angiver; den er ødelagt eller lavet "
+                    f"til at fylde maskinen op, og {_REFETCH}",
+                )
+
+
+def _unpacks_past_its_size(fh, info: zipfile.ZipInfo) -> bool:
+    """True when a deflated part holds more than its declared size (unpacked as a stream, at
+    most that size and one chunk more). Anything else about the part is the readers' to say.
+
+    calamine and fastexcel read stored and deflated parts only (bzip2, LZMA: "compression
+    method not supported"), so a deflated part is the only one that can grow.
+    """
+    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
+        return False  # stored: as large as it is on disk; encrypted: no reader opens it
+    try:
+        fh.seek(info.header_offset)
+        header = fh.read(30)
+        if len(header) < 30 or header[:4] != _ZIP_MAGIC:
+            return False
+        name_length, extra_length = struct.unpack("<HH", header[26:30])
+        fh.seek(info.header_offset + 30 + name_length + extra_length)
+        inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+        left, unpacked = info.compress_size, 0
+        while left > 0 and not inflate.eof:
+            data = fh.read(min(_CHUNK, left))
+            if not data:
+                return False
+            left -= len(data)
+            while data:
+                unpacked += len(inflate.decompress(data, _CHUNK))
+                if unpacked > info.file_size:
+                    return True
+                data = inflate.unconsumed_tail
+    except (zlib.error, OSError, struct.error):
+        return False
+    return False
 
 
 def decode_text(data: bytes, name: str) -> str:
@@ -296,6 +422,7 @@ def read_xlsx_columns(
     path: Path,
     find_header,
     display_name: str | None = None,
+    limits: InputLimits | None = None,
 ) -> list[ColumnSheet | RawSheet]:
     """Every sheet of a large .xlsx export, read column-wise through fastexcel where it can be
     done exactly, else through calamine as `read_workbook` does.
@@ -307,7 +434,7 @@ def read_xlsx_columns(
     header row must name the same columns, or the sheet is read by calamine instead.
     """
     name = display_name or path.name
-    _check_workbook_file(path, name)
+    _check_workbook_file(path, name, limits)
     try:
         with zipfile.ZipFile(path) as zf:
             parts = _sheet_parts(zf)
@@ -319,7 +446,7 @@ def read_xlsx_columns(
                     heads[sheet_name] = None
         reader = fastexcel.read_excel(str(path))
         if list(parts) != list(reader.sheet_names):
-            return list(read_workbook(path, display_name).values())
+            return list(_read_checked_workbook(path, name).values())
         out: list[ColumnSheet | RawSheet] = []
         for sheet_name in reader.sheet_names:
             head = heads.get(sheet_name)
@@ -396,14 +523,17 @@ def _calamine_sheet(path: Path, name: str, sheet_name: str) -> RawSheet:
     return RawSheet(name, sheet_name, rows)
 
 
-def read_export(path: Path, find_header=None) -> list[RawSheet | ColumnSheet]:
+def read_export(
+    path: Path, find_header=None, limits: InputLimits | None = None
+) -> list[RawSheet | ColumnSheet]:
     """The sheets of one bookings export, whatever its format.
 
     .xlsx/.xlsm go column-wise through fastexcel when `find_header` is given (see
-    `read_xlsx_columns`); .xls and CSV are read whole, as rows.
+    `read_xlsx_columns`); .xls and CSV are read whole, as rows. A zip package is first held to
+    `limits` (`check_package`).
     """
     if path.suffix.lower() == ".csv":
         return [read_csv(path)]
     if find_header is not None and path.suffix.lower() in (".xlsx", ".xlsm"):
-        return read_xlsx_columns(path, find_header)
-    return list(read_workbook(path).values())
+        return read_xlsx_columns(path, find_header, limits=limits)
+    return list(read_workbook(path, limits=limits).values())

@@ -182,8 +182,10 @@ def summary_markdown(
         ("Matchet til et projekt", str(c.matched_count), fmt_kr(c.matched_sum)),
         ("**Ikke matchet**", f"**{c.unmatched_count}**", f"**{fmt_kr(c.unmatched_sum)}**"),
         ("Interne", str(c.internal_count), fmt_kr(c.internal_sum)),
-        ("I karantæne (kunne ikke læses)", str(len(report.quarantined)), "–"),
     ]
+    if c.later_count:
+        rows.append(("Bogført efter opgørelsesdatoen", str(c.later_count), fmt_kr(c.later_sum)))
+    rows.append(("I karantæne (kunne ikke læses)", str(len(report.quarantined)), "–"))
     lines += [_table(("", "Antal", "Beløb (kr.)"), rows, right=(1, 2)), ""]
 
     lines += ["## Påmindelser", ""]

@@ -137,11 +137,42 @@ def bilag_context(report: Report, accounts: Sequence[ProjectAccount]) -> dict[st
     }
 
 
-def safe_filename(name: str) -> str:
-    """A project name as a file name part: letters, digits, '-' and '_' only, never a path."""
+PREFIX, SUFFIX = "anlaegsregnskab-", ".docx"
+# A project's file name, anlaegsregnskab-<name>[-<n>].docx, in UTF-8 bytes. File systems allow
+# 255 bytes (ext4, XFS, tmpfs; NTFS and SMB shares 255 UTF-16 units, which a name within 255
+# UTF-8 bytes never exceeds); 200 leaves room for a copy's " (2)" or " - Kopi" and for tools
+# that add a suffix of their own, and keeps a CJK name of up to 59 characters whole.
+MAX_FILENAME_BYTES = 200
+MAX_NAME_CHARS = 80  # a long Danish name is cut here, as before; bytes cut CJK and emoji
+
+
+def _cut_to_bytes(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` bytes of UTF-8, at a character boundary."""
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
+def safe_filename(
+    name: str, max_bytes: int = MAX_FILENAME_BYTES - len(PREFIX) - len(SUFFIX)
+) -> str:
+    """A project name as a file name part: letters, digits, '-' and '_' only, never a path;
+    at most MAX_NAME_CHARS characters and `max_bytes` bytes of UTF-8."""
     text = unicodedata.normalize("NFC", name)
     text = re.sub(r"[^\w\-]+", "-", text, flags=re.UNICODE).strip("-_.")
-    return text[:80].rstrip("-_") or "projekt"
+    return _cut_to_bytes(text[:MAX_NAME_CHARS], max_bytes).rstrip("-_") or "projekt"
+
+
+def bilag_filename(name: str, used: set[str]) -> str:
+    """anlaegsregnskab-<name>.docx within MAX_FILENAME_BYTES, unlike every name in `used`
+    (compared without case, as a Windows share does); the name is added to `used`."""
+    room = MAX_FILENAME_BYTES - len(PREFIX) - len(SUFFIX)
+    base = safe_filename(name, room)
+    stem, n = base, 2
+    while stem.lower() in used:
+        tag = f"-{n}"
+        stem = safe_filename(base, room - len(tag)) + tag
+        n += 1
+    used.add(stem.lower())
+    return f"{PREFIX}{stem}{SUFFIX}"
 
 
 class _CompiledOnce(jinja2.Environment):
@@ -197,12 +228,7 @@ def write_bilag(report: Report, folder: Path, template: Path = TEMPLATE) -> list
     render_bilag(bilag_context(report, report.overview), written[0], template, env)
     used: set[str] = set()
     for account in report.overview:
-        base = safe_filename(account.project.kort_navn or account.project.projekt)
-        name, n = base, 2
-        while name.lower() in used:
-            name, n = f"{base}-{n}", n + 1
-        used.add(name.lower())
-        path = folder / f"anlaegsregnskab-{name}.docx"
+        path = folder / bilag_filename(account.project.kort_navn or account.project.projekt, used)
         render_bilag(bilag_context(report, [account]), path, template, env)
         written.append(path)
     return written

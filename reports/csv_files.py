@@ -139,6 +139,7 @@ CSV_FILES: dict[str, Columns] = {
     "internal.csv": BOOKINGS_CSV,
     "quarantined.csv": QUARANTINE_CSV,
     "duplicates.csv": BOOKINGS_CSV,
+    "later.csv": BOOKINGS_CSV,
     "due.csv": DUE_CSV,
     "findings.csv": FINDINGS_CSV,
 }
@@ -243,6 +244,7 @@ def write_csv_files(report: Report, folder: Path) -> list[Path]:
     out("internal.csv", booking_rows(report.internal))
     out("quarantined.csv", quarantine_rows(report.quarantined))
     out("duplicates.csv", booking_rows(report.duplicates))
+    out("later.csv", booking_rows(report.later))
     out("due.csv", due_rows(report))
     out("findings.csv", finding_rows(report))
     return written

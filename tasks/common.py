@@ -15,7 +15,8 @@ T = TypeVar("T")
 
 
 def retry_unless_bad_input(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry a passing fault (a file share, a mail server), never an input that is wrong."""
+    """Retry a passing fault (a file share, a mail server), never a KitflowError: an input
+    that is wrong, or a full disk (kitflow.publish.DiskFullError), is the same a minute later."""
     return not isinstance(getattr(state, "data", None), KitflowError)
 
 

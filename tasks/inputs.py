@@ -6,6 +6,7 @@ from pathlib import Path
 
 from prefect import task
 
+from config.settings import InputLimits
 from kitflow.app.inputs import load_acquisitions, load_register, parse_export
 from kitflow.core.accounts import FileRead
 from kitflow.core.acquisitions import AcquisitionsRegister
@@ -23,15 +24,19 @@ from tasks.common import IO_TASK
     task_run_name="læs {path.name}",
     **{**IO_TASK, "timeout_seconds": None},
 )
-def read_export_task(path: Path, options: BookingsOptions) -> tuple[list[ParsedSheet], FileRead]:
-    return parse_export(path, options)
+def read_export_task(
+    path: Path, options: BookingsOptions, limits: InputLimits
+) -> tuple[list[ParsedSheet], FileRead]:
+    return parse_export(path, options, limits)
 
 
 @task(name="læs register", task_run_name="læs {path.name}", **IO_TASK)
-def read_register_task(path: Path) -> tuple[Register, FileRead]:
-    return load_register(path)
+def read_register_task(path: Path, limits: InputLimits) -> tuple[Register, FileRead]:
+    return load_register(path, limits)
 
 
 @task(name="læs it-anskaffelser", task_run_name="læs {path.name}", **IO_TASK)
-def read_acquisitions_task(path: Path) -> tuple[AcquisitionsRegister, list[Finding]]:
-    return load_acquisitions(path)
+def read_acquisitions_task(
+    path: Path, limits: InputLimits
+) -> tuple[AcquisitionsRegister, list[Finding]]:
+    return load_acquisitions(path, limits)

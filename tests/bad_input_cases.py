@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import openpyxl
+from zip_bomb import pad_sheets
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example"
 AS_OF = "2020-12-31"
@@ -33,6 +34,11 @@ class Case:
     where: str  # the location the answer must name (file, and sheet/row where known)
     expect: str  # a phrase the answer must contain
     settings: dict[str, object] = field(default_factory=dict)
+    # False where the answer is one the check alone prints (the reminders' findings, which
+    # the run logs); the run must then still go through with the check's other findings.
+    in_findings_csv: bool = True
+    shown: str = ""  # where the answer shows, when not the default for its kind
+    writes: str = ""  # a file (glob) the run must write into its output folder, if any
 
 
 def example_copy(target: Path) -> Path:
@@ -180,6 +186,65 @@ def _two_formats(data: Path) -> None:
     )
 
 
+def _posted_after_as_of(data: Path) -> None:
+    # Booked in 2099 on Standardisering af PC-image (in the bilag), in the export without a
+    # total line: an account as of 31.12.2020 must not count it.
+    def edit(lines: list[str]) -> list[str]:
+        return [
+            *lines[:-1],
+            "01.06.2099;XA-4411000006;1.000.000,00;4000;4000000099;1;Konsulentbistand",
+            lines[-1],
+        ]
+
+    _edit_csv(data / "bookings" / CSV_NO_TOTAL, edit, "utf-8-sig")
+
+
+# 90 CJK characters, 270 bytes of UTF-8: as a file name part cut at 80 characters it was 240
+# bytes, and anlaegsregnskab-<name>.docx more than the 255 a file name may have.
+CJK_NAME = ("电子文档与档案管理系统实施项目" * 6)[:90]
+
+
+def _cjk_project_name(data: Path) -> None:
+    """ESDH-implementering (in the bilag) renamed to CJK_NAME wherever the register names it."""
+
+    def edit(wb: openpyxl.Workbook) -> None:
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.value == "ESDH-implementering":
+                        cell.value = CJK_NAME
+
+    _edit_xlsx(data / "register.xlsx", edit)
+
+
+SHEET1 = "xl/worksheets/sheet1.xml"  # the first sheet's part, as openpyxl names it
+
+
+def _zip_bomb(data: Path) -> None:
+    # Issue 17's bomb: a sheet that unpacks to 2 GB (here blank space between the rows, which
+    # every reader accepts), in a file of 2 MB.
+    path = data / "bookings" / XLSX_2020
+    pad_sheets(path, path, {SHEET1: 2048})
+
+
+def _zip_bomb_register(data: Path) -> None:
+    # 64 MiB of blank space packed to 70 KB: under the size limits, over the ratio.
+    path = data / "register.xlsx"
+    pad_sheets(path, path, {SHEET1: 64})
+
+
+def _zip_bomb_lying(data: Path) -> None:
+    # The 2 GB sheet again, but the package says it is 1 MB, packed 2 times: nothing to see.
+    path = data / "bookings" / XLSX_2020
+    pad_sheets(path, path, {SHEET1: 2048}, declare=1)
+
+
+def _zip_bomb_acquisitions(data: Path) -> None:
+    # Three sheets of 400 MiB: each under the limit per part, together over the one per file.
+    path = data / "acquisitions.xlsx"
+    pad_sheets(path, path, {f"xl/worksheets/sheet{k}.xml": 400 for k in (1, 2, 3)})
+
+
 def _missing_register(data: Path) -> None:
     (data / "register.xlsx").unlink()
 
@@ -270,6 +335,39 @@ CASES: tuple[Case, ...] = (
         True,
         "acquisitions.xlsx",
         "Kontrakter",
+    ),
+    Case(
+        "zip_bomb",
+        "Zip-bombe: en eksport på 2 MB, hvis ark pakker ud til 2 GB",
+        _zip_bomb,
+        True,
+        XLSX_2020,
+        "pakker ud til 2,1 GB",
+    ),
+    Case(
+        "zip_bomb_lying",
+        "Zip-bombe, der angiver, at arket fylder 1 MB, og pakker ud til 2 GB",
+        _zip_bomb_lying,
+        True,
+        XLSX_2020,
+        "filen selv angiver",
+    ),
+    Case(
+        "zip_bomb_register",
+        "register.xlsx med et ark pakket 959 gange sammen (70 KB bliver til 67 MB)",
+        _zip_bomb_register,
+        True,
+        "register.xlsx",
+        "gange sammen",
+    ),
+    Case(
+        "zip_bomb_acquisitions",
+        "acquisitions.xlsx, der pakker ud til 1,3 GB i tre ark (max_compression_ratio hævet)",
+        _zip_bomb_acquisitions,
+        True,
+        "acquisitions.xlsx",
+        "i alt",
+        {"input_limits.max_compression_ratio": 5000},
     ),
     Case(
         "missing_column",
@@ -377,6 +475,29 @@ CASES: tuple[Case, ...] = (
         "talt én gang",
     ),
     Case(
+        "posted_after_as_of",
+        "Postering bogført efter opgørelsesdatoen (01.06.2099, 1 mio. kr.)",
+        _posted_after_as_of,
+        False,
+        CSV_NO_TOTAL,
+        "1 postering (1.000.000,00 kr.) er bogført efter opgørelsesdatoen 31.12.2020",
+        shown="console (check); findings.csv, and the booking in later.csv; Prefect UI: run log",
+    ),
+    Case(
+        "cjk_project_name",
+        "Projektnavn på 90 kinesiske tegn (270 byte i UTF-8)",
+        _cjk_project_name,
+        False,
+        "register.xlsx:Projekter",
+        CJK_NAME,
+        in_findings_csv=False,
+        writes=f"anlaegsregnskab-{CJK_NAME[:55]}*.docx",
+        shown=(
+            "console (check): only the name in the reminders' lines; the run goes through and "
+            "writes the project's bilag as anlaegsregnskab-<name cut to 200 bytes>.docx"
+        ),
+    ),
+    Case(
         "two_formats",
         "Samme postering i to formater (xlsx med tal og Excel-dato; CSV med tekst)",
         _two_formats,
@@ -431,6 +552,8 @@ def answers(lines: list[str], baseline: list[str], data: Path) -> list[str]:
 
 
 def _where_shown(case: Case) -> str:
+    if case.shown:
+        return case.shown
     if case.fatal:
         return (
             "console: `kitflow check` and `kitflow run` (stderr, `kitflow: …`); Prefect UI: the "

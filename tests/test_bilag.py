@@ -217,6 +217,33 @@ def test_project_text_stays_literal(report, tmp_path):
     assert written[1].name == "anlaegsregnskab-b.docx"
 
 
+def test_long_names_in_many_bytes_are_cut_by_bytes_and_stay_unique(report, tmp_path):
+    """90 CJK characters (3 bytes each) made a 256-byte file name; the file system refused it."""
+    cjk = ("电子文档与档案管理系统实施项目" * 6)[:90]
+    names = [
+        cjk,
+        cjk + "二",  # the same as the first for as far as a file name goes
+        "𠀀" * 70,  # 4 bytes a character
+        "Automatisering af support ved medarbejderhenvendelser om it-, finans- og personalesager",
+    ]
+    accounts = [
+        dataclasses.replace(a, project=dataclasses.replace(a.project, kort_navn=name))
+        for a, name in zip(report.overview, names, strict=False)
+    ]
+    written = write_bilag(dataclasses.replace(report, overview=tuple(accounts)), tmp_path)
+    files = [p.name for p in written[1:]]
+    assert all(len(name.encode("utf-8")) <= 200 for name in files), files
+    assert len({name.lower() for name in files}) == len(files) == 4
+    assert all(p.is_file() for p in written)
+    assert files[0].startswith("anlaegsregnskab-" + cjk[:55])
+    assert files[1].endswith("-2.docx")
+    # A Danish name is cut at 80 characters, as before.
+    assert files[3] == (
+        "anlaegsregnskab-Automatisering-af-support-ved-medarbejderhenvendelser-om-it--finans--og-"
+        "personal.docx"
+    )
+
+
 @pytest.fixture(scope="module")
 def strict_run(tmp_path_factory) -> tuple[Report, Path]:
     """The example under a run's own A4 settings: 1 pct. or 30.000 kr."""

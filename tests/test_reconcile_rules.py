@@ -65,7 +65,7 @@ def test_reconcile_per_loebenummer_and_project_with_unmatched_and_internal():
         ["2020-01-04", "XA-4411000006", 999, "9100", 4, 1],
         ["2020-01-05", "XA-9999000001", 123.45, "4000", 5, 1],
     )
-    r = reconcile(b.bookings, b.duplicates, reg)
+    r = reconcile(b.bookings, b.duplicates, reg, dt.date(2020, 12, 31))
     alfa = r.per_project["Alfa"]
     assert alfa.udgifter == Figures(250_000_000, 190_000_000)
     assert alfa.indtaegter == Figures(-10_000_000, -8_000_000)
@@ -82,7 +82,7 @@ def test_reconcile_per_loebenummer_and_project_with_unmatched_and_internal():
 def test_conservation_check_fails_loudly():
     reg = register()
     b = bookings(["2020-01-01", "XA-4411000006", 1, "4000", 1, 1])
-    r = reconcile(b.bookings, b.duplicates, reg)
+    r = reconcile(b.bookings, b.duplicates, reg, dt.date(2020, 12, 31))
     broken = replace(r.conservation, read_sum=r.conservation.read_sum + 1)
     with pytest.raises(ConservationError):
         broken.check()

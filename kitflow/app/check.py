@@ -132,7 +132,8 @@ def check_data(data: Path, settings: Settings, as_of: dt.date) -> CheckResult:
         return result
 
     path = register_path(data)
-    loaded = result.attempt(path.name, lambda: load_register(path))
+    input_limits = settings.input_limits
+    loaded = result.attempt(path.name, lambda: load_register(path, input_limits))
     register, register_file = loaded if loaded is not None else (None, None)
     result.files_read += loaded is not None
 
@@ -140,7 +141,9 @@ def check_data(data: Path, settings: Settings, as_of: dt.date) -> CheckResult:
     exports = result.attempt("bookings", lambda: export_paths(data)) or []
     parsed = []
     for export in exports:
-        one = result.attempt(export.name, lambda export=export: parse_export(export, options))
+        one = result.attempt(
+            export.name, lambda export=export: parse_export(export, options, input_limits)
+        )
         if one is not None:
             parsed.append(one)
             result.files_read += 1
@@ -173,7 +176,9 @@ def check_data(data: Path, settings: Settings, as_of: dt.date) -> CheckResult:
 
     acquisitions = acquisitions_path(data)
     if acquisitions.exists():
-        read = result.attempt(acquisitions.name, lambda: load_acquisitions(acquisitions))
+        read = result.attempt(
+            acquisitions.name, lambda: load_acquisitions(acquisitions, input_limits)
+        )
         if read is not None:
             result.files_read += 1
             acq_register, acq_findings = read

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
+from config.settings import InputLimits
 from kitflow.core.accounts import FileRead
 from kitflow.core.acquisitions import AcquisitionsRegister, read_acquisitions
 from kitflow.core.bookings import BookingsOptions, ParsedSheet, header_finder
@@ -18,10 +19,15 @@ from kitflow.readers import booking_files, read_export, read_workbook, sha256
 EMPTY_SHEET = "arket er tomt; hent eksporten igen, eller fjern filen fra mappen"
 
 
-def parse_export(path: Path, options: BookingsOptions) -> tuple[list[ParsedSheet], FileRead]:
-    """Parse every sheet of one export that holds bookings; a sheet without is said, not lost."""
+def parse_export(
+    path: Path, options: BookingsOptions, limits: InputLimits | None = None
+) -> tuple[list[ParsedSheet], FileRead]:
+    """Parse every sheet of one export that holds bookings; a sheet without is said, not lost.
+
+    An .xlsx that would unpack past `limits` (the settings' `input_limits`) is not read.
+    """
     # Large .xlsx exports are read column-wise through fastexcel, from their header row down.
-    sheets = read_export(path, header_finder(options))
+    sheets = read_export(path, header_finder(options), limits)
     parsed: list[ParsedSheet] = []
     skipped: list[tuple[str | None, FatalInputError]] = []
     for sheet in sheets:
@@ -92,16 +98,19 @@ def combine_exports(results: Sequence[tuple[list[ParsedSheet], FileRead]]) -> Co
     return combine([sheet for parsed, _info in results for sheet in parsed])
 
 
-def load_register(path: Path) -> tuple[Register, FileRead]:
-    """register.xlsx, parsed and checked."""
-    sheets = read_workbook(path)
+def load_register(path: Path, limits: InputLimits | None = None) -> tuple[Register, FileRead]:
+    """register.xlsx, parsed and checked (and first held to `limits`, as every .xlsx is)."""
+    sheets = read_workbook(path, limits=limits)
     register = parse_register(path.name, sheets)
     return register, FileRead(path.name, sha256(path), path.stat().st_size, ())
 
 
-def load_acquisitions(path: Path) -> tuple[AcquisitionsRegister, list[Finding]]:
-    """acquisitions.xlsx read and checked; FatalInputError if it is missing or unusable."""
-    return read_acquisitions(read_workbook(path), path.name)
+def load_acquisitions(
+    path: Path, limits: InputLimits | None = None
+) -> tuple[AcquisitionsRegister, list[Finding]]:
+    """acquisitions.xlsx read and checked; FatalInputError if it is missing or unusable
+    (or would unpack past `limits`)."""
+    return read_acquisitions(read_workbook(path, limits=limits), path.name)
 
 
 def export_paths(data_dir: Path) -> list[Path]:

@@ -13,11 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from kitflow.core.bookings import SheetControl
 from kitflow.core.combine import CombinedBookings
 from kitflow.core.findings import FatalInputError, Finding, Location, Severity
+from kitflow.core.money import kr_text
 from kitflow.core.obligations import AccountDue
 from kitflow.core.reconcile import PostFigures, Reconciliation, reconcile
 from kitflow.core.register import (
@@ -143,6 +145,11 @@ class Report:
         return self.reconciliation.internal
 
     @property
+    def later(self) -> pd.DataFrame:
+        """Bookings posted after the as-of date: read, listed, counted in no figure."""
+        return self.reconciliation.later
+
+    @property
     def overdue(self) -> tuple[ProjectAccount, ...]:
         """Every project past its deadline and not presented (A2's `overskredet`)."""
         return tuple(a for a in self.projects if a.due.status is DueStatus.OVERSKREDET)
@@ -176,8 +183,28 @@ def make_report(
     error = quarantine_limit_error(bookings.quarantined, thresholds.max_quarantined_rows)
     if error is not None:
         raise error
-    reconciliation = reconcile(bookings.bookings, bookings.duplicates, register)
+    reconciliation = reconcile(bookings.bookings, bookings.duplicates, register, as_of)
     return build_report(as_of, register, bookings, reconciliation, files, thresholds)
+
+
+def later_findings(later: pd.DataFrame, as_of: dt.date) -> list[Finding]:
+    """One INFO finding per file: how many of its bookings were posted after `as_of`, and their
+    sum. They are left out of the account as of that date, and listed in later.csv."""
+    out = []
+    for file, group in later.groupby("file", sort=False):
+        n = len(group)
+        what, they = ("postering", "den") if n == 1 else ("posteringer", "de")
+        total = int(np.asarray(group["amount_ore"], dtype=np.int64).sum())
+        out.append(
+            Finding(
+                Severity.INFO,
+                Location(str(file)),
+                f"{n} {what} ({kr_text(total)}) er bogført efter opgørelsesdatoen "
+                f"{as_of:%d.%m.%Y} og er ikke talt med; {they} står i later.csv",
+                code="booking.after_as_of",
+            )
+        )
+    return out
 
 
 def build_report(
@@ -193,7 +220,11 @@ def build_report(
     explanation_pct = thresholds.explanation_pct
     explanation_amount_ore = thresholds.explanation_amount_ore
     accounts = []
-    findings: list[Finding] = [*bookings.findings, *register.findings]
+    findings: list[Finding] = [
+        *bookings.findings,
+        *later_findings(reconciliation.later, as_of),
+        *register.findings,
+    ]
     # The register's sheets indexed by project once: per project they are looked up, not
     # scanned (a scan per project grew with the square of the register).
     numbers_of: dict[str, list[Loebenummer]] = defaultdict(list)

@@ -23,7 +23,9 @@ from kitflow.core.findings import FatalInputError, Finding, Location, Severity
 from kitflow.core.money import kr_text
 from kitflow.core.sheets import ColumnSheet, RawSheet, find_header
 
-# Field -> accepted headers (the first is the name shown), from the data contract.
+# Field -> accepted headers (the first is the name shown), from the data contract. The posting
+# date (Bogføringsdato) is the date an account as of a date is judged by: the date the finance
+# system books by, and the only date the contract requires (see reconcile.posted_after).
 FIELDS: dict[str, tuple[str, ...]] = BOOKINGS.headers()
 REQUIRED = BOOKINGS.required()
 LABELS = dict(BOOKINGS.labels())

@@ -1,7 +1,15 @@
-"""Reconcile bookings against the appropriation lines per løbenummer and per project."""
+"""Reconcile bookings against the appropriation lines per løbenummer and per project.
+
+An account is made as of a date, and counts the bookings whose posting date (Bogføringsdato)
+is on or before it. The posting date is the date the finance system books by, and the only
+date the data contract requires an export to carry; bookings posted later are set aside as
+`later`, so an account as of an old date gives that date's figures again, whatever the
+exports hold by now.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -72,12 +80,15 @@ class Conservation:
     unmatched_sum: int
     internal_count: int
     internal_sum: int
+    # Posted after the as-of date: read, and counted in no figure of this account.
+    later_count: int
+    later_sum: int
 
     def check(self) -> None:
         counts = self.duplicate_count + self.matched_count + self.unmatched_count
         sums = self.duplicate_sum + self.matched_sum + self.unmatched_sum
-        counts += self.internal_count
-        sums += self.internal_sum
+        counts += self.internal_count + self.later_count
+        sums += self.internal_sum + self.later_sum
         if counts != self.read_count or sums != self.read_sum:
             raise ConservationError(
                 f"posteringerne går ikke op: læst {self.read_count} ({self.read_sum} øre), "
@@ -94,19 +105,31 @@ class Reconciliation:
     matched: pd.DataFrame
     unmatched: pd.DataFrame
     internal: pd.DataFrame
+    # Posted after the as-of date (by Bogføringsdato), so in no figure of this account.
+    later: pd.DataFrame
     conservation: Conservation
 
 
+def posted_after(bookings: pd.DataFrame, as_of: dt.date) -> np.ndarray:
+    """Which bookings have a posting date (Bogføringsdato) after `as_of`: not yet in its account."""
+    days = np.asarray(bookings["posting_date"]).astype("datetime64[D]")
+    return days > np.datetime64(as_of, "D")
+
+
 def reconcile(
-    bookings: pd.DataFrame, duplicates: pd.DataFrame, register: Register
+    bookings: pd.DataFrame, duplicates: pd.DataFrame, register: Register, as_of: dt.date
 ) -> Reconciliation:
-    """Split bookings into matched, unmatched and internal, and sum each løbenummer."""
+    """Set aside what was posted after `as_of`; split the rest into matched, unmatched and
+    internal, and sum each løbenummer."""
     project_of = register.project_of()
-    internal_mask = (bookings["kind"] == INTERN).to_numpy()
-    known = bookings["loebenummer"].isin(project_of.keys()).to_numpy()
-    matched = bookings[~internal_mask & known]
-    unmatched = bookings[~internal_mask & ~known]
-    internal = bookings[internal_mask]
+    after = posted_after(bookings, as_of)
+    later = bookings[after]
+    counted = bookings[~after]
+    internal_mask = (counted["kind"] == INTERN).to_numpy()
+    known = counted["loebenummer"].isin(project_of.keys()).to_numpy()
+    matched = counted[~internal_mask & known]
+    unmatched = counted[~internal_mask & ~known]
+    internal = counted[internal_mask]
 
     forbrug = (
         matched.groupby(["loebenummer", "kind"], sort=False)["amount_ore"].sum().to_dict()
@@ -145,6 +168,8 @@ def reconcile(
         unmatched_sum=total(unmatched),
         internal_count=len(internal),
         internal_sum=total(internal),
+        later_count=len(later),
+        later_sum=total(later),
     )
     conservation.check()
     # The figures themselves must account for every matched øre, too.
@@ -160,5 +185,6 @@ def reconcile(
         matched=matched.reset_index(drop=True),
         unmatched=unmatched.reset_index(drop=True),
         internal=internal.reset_index(drop=True),
+        later=later.reset_index(drop=True),
         conservation=conservation,
     )
