@@ -167,27 +167,42 @@ def mail_koncern_it(flow: Any, flow_run: Any, state: Any) -> None:
     params = flow_run.parameters or {}
     config_file = params.get("config_file")
     settings = settings_for_run(config_file, data_dir=params.get("data_dir"))
-    try:
-        to = koncern_it_address(settings)
-    except KitflowError as exc:
-        logger.error(
-            "Ingen mail om fejlen til Koncern IT: koncern_it_email er ikke sat, og adressen "
-            "kunne ikke læses (%s)",
-            exc,
-        )
-        return
-    msg = failure_message(
+    ok, said = tell_koncern_it(
         settings,
-        to=to,
         run_name=flow_run.name,
         state_name=state.name,
         reason=state.message or state.name,
         run_url=run_url(flow_run.id),
+    )
+    (logger.info if ok else logger.error)("%s", said)
+
+
+def tell_koncern_it(
+    settings: Settings, *, run_name: str, state_name: str, reason: str, run_url: str | None
+) -> tuple[bool, str]:
+    """Mail Koncern IT that a run failed, without Prefect: (sent, a line saying what happened).
+
+    Used by the hook, and by `kitflow run` itself when the Prefect server is away (the hook
+    then never runs).
+    """
+    try:
+        to = koncern_it_address(settings)
+    except KitflowError as exc:
+        return False, (
+            "Ingen mail om fejlen til Koncern IT: koncern_it_email er ikke sat, og adressen "
+            f"kunne ikke læses ({exc})"
+        )
+    msg = failure_message(
+        settings,
+        to=to,
+        run_name=run_name,
+        state_name=state_name,
+        reason=reason,
+        run_url=run_url,
         now=dt.datetime.now(dt.UTC),
     )
     try:
         send_with_retries(settings, msg, RETRY_DELAYS)
     except (OSError, KitflowError) as exc:  # one line: the run has failed already
-        logger.error("Fejlen kunne ikke meldes til Koncern IT (%s): %s", ", ".join(to), exc)
-        return
-    logger.info("Fejlen er meldt til Koncern IT (%s)", ", ".join(to))
+        return False, f"Fejlen kunne ikke meldes til Koncern IT ({', '.join(to)}): {exc}"
+    return True, f"Fejlen er meldt til Koncern IT ({', '.join(to)})"

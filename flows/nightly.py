@@ -14,6 +14,7 @@ from prefect.utilities.annotations import opaque
 from config.settings import Settings
 from flows.failure import fail_with_reason, mail_koncern_it
 from flows.locking import holding_the_data_folder
+from flows.orphans import crash_orphans, remember
 from flows.reminders import (
     Reminded,
     deliver_reminders_step,
@@ -78,6 +79,20 @@ def afstemning(
     """
     # Loaded once here and passed down to every step.
     settings = settings_for_run(config_file, data_dir=data_dir, output_dir=out_dir)
+    # Runs this machine left Running on the server (it went away, or the process was killed)
+    # are marked Crashed; this run leaves its own note for the next (flows/orphans.py).
+    logger = get_run_logger()
+    try:
+        orphans = crash_orphans(settings, current=flow_run.id)
+    except Exception as exc:  # the night's accounts do not depend on tidying old runs
+        logger.warning("Gamle kørsler kunne ikke ryddes op (%s: %s)", type(exc).__name__, exc)
+        orphans = []
+    for orphan in orphans:
+        logger.warning(
+            "Kørslen %s blev aldrig afsluttet på Prefect-serveren; den er nu markeret Crashed",
+            orphan,
+        )
+    remember(settings, flow_run.id)
     with holding_the_data_folder(settings):  # one run at a time per data folder
         return _run(settings, as_of or today(settings.timezone), send)
 

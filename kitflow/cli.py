@@ -3,19 +3,20 @@
 Run the nightly flow once, check a data folder, write an empty data folder to start from,
 mail a run's reports, and serve or deploy the three schedules. Exit codes: 0 done, 1 another
 error, 2 bad input, 3 the sums do not add up (a defect in kitflow), 4 another run holds the
-data folder, 5 the reminder ledger does not answer or a disk is full, 130/143 stopped by
-Ctrl-C or SIGTERM.
+data folder, 5 the Prefect server or the reminder ledger does not answer or a disk is full,
+130/143 stopped by Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -90,13 +91,106 @@ def _text(path: Path | None) -> str | None:
     return None if path is None else str(path)
 
 
-def _run_flow(flow_fn: Callable[..., T], **parameters: object) -> T:
-    """Run a flow once; bad input ends the command with its one line and exit code."""
+def _settings(config: Path | None, data: Path | None) -> Any:
+    from kitflow.app.settings import settings_for_run
+
+    return settings_for_run(config, data_dir=data)
+
+
+def _today() -> dt.date:
+    """As the flows name their runs: today in the default zone."""
+    from kitflow.app.settings import today
+
+    return today()
+
+
+# The Prefect server (PREFECT_API_URL) does not answer: something kitflow needs, as a ledger
+# that does not answer or a full disk.
+EXIT_NO_SERVER = 5
+
+
+def _server_problem() -> str | None:
+    """Why the configured Prefect server does not answer; None when it does, or none is set."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import get_current_settings
+
+    url = get_current_settings().api.url
+    if not url:
+        return None  # the run starts its own temporary server
+    with get_client(sync_client=True) as client:
+        problem = client.api_healthcheck()
+    if problem is None:
+        return None
+    return f"Prefect-serveren på {url} svarer ikke ({type(problem).__name__}: {problem})"
+
+
+def _server_lost(problem: str, run_name: str, *, started: bool, settings_of: Callable[[], Any]):
+    """One line, Koncern IT mailed directly (the run's own hook needs the server), exit 5."""
+    from flows.failure import tell_koncern_it
+
+    what = "kørslen kunne ikke gøres færdig" if started else "kørslen er ikke startet"
+    reason = f"{problem}; {what}"
+    try:
+        _ok, said = tell_koncern_it(
+            settings_of(), run_name=run_name, state_name="Crashed", reason=reason, run_url=None
+        )
+    except KitflowError as exc:  # the settings themselves: said, the server is the news here
+        said = f"Ingen mail om fejlen til Koncern IT ({exc})"
+    typer.echo(
+        f"kitflow: {reason}. {said}. Start serveren (docs/operations.md), og kør igen; en "
+        "kørsel, serveren stadig viser som Running, markeres Crashed af den næste kørsel.",
+        err=True,
+    )
+    raise typer.Exit(EXIT_NO_SERVER)
+
+
+class _NoServerTraceback(logging.Filter):
+    """Drops the traceback of a lost connection to the Prefect server from a log record.
+
+    Its hundred lines say no more than its last, which the record's message already carries;
+    `kitflow run` then ends with its own line saying what happened and what to do.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        import httpx
+
+        if record.exc_info and isinstance(record.exc_info[1], httpx.TransportError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def _short_tracebacks_when_the_server_goes() -> None:
+    """Every handler Prefect's loggers write through (the console's is the root's) drops them."""
+    names = ("", "prefect", "prefect.flow_runs", "prefect.task_runs")
+    for handler in {h for name in names for h in logging.getLogger(name).handlers}:
+        if not any(isinstance(f, _NoServerTraceback) for f in handler.filters):
+            handler.addFilter(_NoServerTraceback())
+
+
+def _run_flow(
+    flow_fn: Callable[..., T],
+    run_name: str,
+    settings_of: Callable[[], Any],
+    **parameters: object,
+) -> T:
+    """Run a flow once; bad input, or a Prefect server away, end it with one line and a code."""
+    import httpx
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    if (problem := _server_problem()) is not None:
+        _server_lost(problem, run_name, started=False, settings_of=settings_of)
+    _short_tracebacks_when_the_server_goes()
     try:
         return flow_fn(**parameters)
     except KitflowError as exc:
         typer.echo(f"kitflow: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
+    except (httpx.TransportError, PrefectHTTPStatusError) as exc:
+        if isinstance(exc, PrefectHTTPStatusError) and exc.response.status_code < 500:
+            raise  # the server answered: a defect, with its traceback
+        problem = _server_problem() or f"Prefect-serveren svarer ikke ({type(exc).__name__})"
+        _server_lost(problem, run_name, started=True, settings_of=settings_of)
 
 
 @app.command()
@@ -114,6 +208,8 @@ def run(
 
     summary = _run_flow(
         afstemning,
+        f"afstemning {(date or _today()).isoformat()}",
+        lambda: _settings(config, data),
         as_of=date,
         data_dir=_text(data),
         out_dir=_text(out),
@@ -196,7 +292,13 @@ def mail_reports(
     from flows.report_mail import rapportmail
 
     r = _run_flow(
-        rapportmail, as_of=date, out_dir=_text(out), send=not no_send, config_file=_text(config)
+        rapportmail,
+        f"rapportmail {(date or _today()).isoformat()}",
+        lambda: _settings(config, None),
+        as_of=date,
+        out_dir=_text(out),
+        send=not no_send,
+        config_file=_text(config),
     )
     typer.echo(
         f"Rapportmail {r['as_of']} ({r['folder']}): {r['recipients']} modtagere, {r['sent']} "
