@@ -20,6 +20,9 @@ class RawSheet:
     file: str
     sheet: str | None
     rows: Sequence[Sequence[object]]
+    # Rows the reader could not take apart (0-based index -> why, in Danish): a line of a text
+    # export whose fields do not match its header. The parse quarantines them with that reason.
+    problems: Mapping[int, str] = field(default_factory=dict, compare=False)
 
     @property
     def where(self) -> str:
