@@ -38,6 +38,7 @@ from kitflow.core.findings import (
 T = TypeVar("T")
 
 STOP = "stopper kørslen"
+FORMAT_CODE = "format.recognised"
 _LABEL = {Severity.ERROR: "fejl", Severity.WARNING: "advarsel", Severity.INFO: "info"}
 
 
@@ -122,6 +123,10 @@ class CheckResult:
         return None
 
 
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
 def check_data(data: Path, settings: Settings, as_of: dt.date) -> CheckResult:
     """Read register.xlsx, acquisitions.xlsx and every export in `data`; write nothing."""
     result = CheckResult()
@@ -147,6 +152,16 @@ def check_data(data: Path, settings: Settings, as_of: dt.date) -> CheckResult:
         if one is not None:
             parsed.append(one)
             result.files_read += 1
+            info = one[1]
+            # Which format the file was taken for: said by the check only (no report holds it).
+            result.lines.append(
+                Line(
+                    export.name,
+                    f"{info.recognised}, {_thousands(info.bookings)} posteringer",
+                    Severity.INFO,
+                    code=FORMAT_CODE,
+                )
+            )
     combined = result.attempt("bookings", lambda: combine_exports(parsed)) if parsed else None
 
     report = None
