@@ -207,6 +207,12 @@ def _project_columns(
     return [header.columns["project_number"], *others]
 
 
+def _header_rank(row: Sequence[object], names: Sequence[str]) -> dict[int, int]:
+    """Column -> the place of its header among a field's accepted names."""
+    order = {normalise_header(a): k for k, a in reversed(list(enumerate(names)))}
+    return {j: order.get(normalise_header(cell), len(order)) for j, cell in enumerate(row)}
+
+
 def _wbs_count(values: pd.Series) -> int:
     texts = pa.array(
         [v if isinstance(v, str) else None for v in values.to_numpy(dtype=object)],
@@ -306,9 +312,12 @@ def parse_bookings(
         blank = np.fromiter((_blank_row(r) for r in rows), dtype=bool, count=n)
     if len(project_columns) > 1:
         # SAP writes PSP-element (with the WBS suffix) beside Projektdefinition: the column
-        # with the most WBS suffixes is the booking's, the first on a tie.
-        chosen = max(project_columns, key=lambda j: _wbs_count(project_candidates[j]))
-        col["project_number"] = chosen
+        # with the most WBS suffixes is the booking's; on a tie, the header named first in
+        # the contract (Objekt, which may name other objects than projects, last).
+        rank = _header_rank(sheet.rows[header.row_index], fields["project_number"])
+        records = ~_sap_marked(first_cell)  # SAP's total lines repeat the object
+        wbs = {j: _wbs_count(project_candidates[j][records]) for j in project_columns}
+        col["project_number"] = max(project_columns, key=lambda j: (wbs[j], -rank[j]))
     if isinstance(sheet, ColumnSheet):
         raw = {f: column(col.get(f)) for f in FIELDS}
     else:
@@ -325,12 +334,16 @@ def parse_bookings(
         unused = ", ".join(
             str(header_row[j]).strip() for j in project_columns if j != col["project_number"]
         )
+        why = (
+            "den med WBS-suffiks, fx XA-4411000006-01"
+            if wbs[col["project_number"]]
+            else "ingen af kolonnerne har WBS-suffiks"
+        )
         findings.append(
             Finding(
                 Severity.INFO,
                 loc(),
-                f"løbenummeret er læst fra kolonnen {used} (den med WBS-suffiks, hvis nogen "
-                f"har det); kolonnen {unused} er ikke brugt",
+                f"løbenummeret er læst fra kolonnen {used} ({why}); {unused} er ikke brugt",
                 code="booking.project_column",
             )
         )
