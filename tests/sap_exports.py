@@ -144,7 +144,7 @@ LIST_HEADER += ["Betegnelse"]
 _WIDTHS = [24, 10, 12, 5, 10, 20, 40]
 
 
-def list_lines(postings: Sequence[Posting], page_rows: int = 40) -> list[str]:
+def list_lines(postings: Sequence[Posting], page_rows: int = 40, total: bool = True) -> list[str]:
     """A SAP list exported unconverted: `|` columns, dashed frames, the header on every page,
     amounts right-aligned, the `**` total at the end."""
 
@@ -180,8 +180,9 @@ def list_lines(postings: Sequence[Posting], page_rows: int = 40) -> list[str]:
                 )
             )
         out.append(rule)
-    total = sum(p.amount_ore for p in postings)
-    out += [row(["**", "", "", "", "", kr(total), ""]), rule]
+    if total:
+        ore = sum(p.amount_ore for p in postings)
+        out += [row(["**", "", "", "", "", kr(ore), ""]), rule]
     return out
 
 

@@ -157,7 +157,8 @@ def check_data(data: Path, settings: Settings, as_of: dt.date) -> CheckResult:
             result.lines.append(
                 Line(
                     export.name,
-                    f"{info.recognised}, {_thousands(info.bookings)} posteringer",
+                    f"{info.recognised}, {_thousands(info.bookings)} postering"
+                    + ("" if info.bookings == 1 else "er"),
                     Severity.INFO,
                     code=FORMAT_CODE,
                 )

@@ -382,14 +382,24 @@ def parse_bookings(
             f'art "{arts.iloc[i]}" begynder ikke med et ciffer (hovedarten)'
         )
     problems = getattr(sheet, "problems", {})
+    if problems:
+        amount_errors = dict(amount_errors)
     for k, problem in problems.items():
         i = k - start
         if 0 <= i < n and not blank[i]:
-            # The reader could not take the line apart: its cells are not read, only said.
+            # The reader could not take the line apart: its cells are not read, only said, and
+            # its amount is unknown to a control total.
             bad[i] = True
             candidate[i] = True
             is_total[i] = False
             messages[i] = [problem]
+            amounts[i] = 0
+            amount_errors[i] = problem
+    for k, problem in getattr(sheet, "incomplete", {}).items():
+        i = k - start
+        if 0 <= i < n and candidate[i] and int(i) not in problems:
+            bad[i] = True
+            messages.setdefault(i, []).insert(0, problem)
     for i in sorted(messages):
         findings.append(
             Finding(
@@ -464,7 +474,10 @@ def parse_bookings(
             )
         )
 
-    control = _check_totals(sheet, raw, amounts, amount_errors, candidate, good, is_total, loc)
+    unsplit = {k - start for k in problems}
+    control = _check_totals(
+        sheet, raw, amounts, amount_errors, candidate, good, is_total, loc, unsplit
+    )
     findings.extend(control[1])
     return ParsedSheet(
         identity_hash=identity_hashes(bookings),
@@ -495,6 +508,7 @@ def _check_totals(
     good: np.ndarray,
     is_total: np.ndarray,
     loc,
+    unsplit: set[int] | None = None,
 ) -> tuple[int | None, list[Finding]]:
     """Check subtotals (warnings) and the grand total (fatal when it does not match).
 
@@ -536,9 +550,16 @@ def _check_totals(
                 )
                 return None, findings
             # The sheet's own findings are lost with this error, so the rows are named here.
+            unsplit = unsplit or set()
+            shifted = [i for i in unreadable if i in unsplit]
+            unreadable = [i for i in unreadable if i not in unsplit]
             rows = ", ".join(str(loc(i).row) for i in unreadable[:10])
             more = " …" if len(unreadable) > 10 else ""
             extra = f"; ulæseligt beløb i række {rows}{more}" if unreadable else ""
+            if shifted:
+                lines = ", ".join(str(loc(i).row) for i in shifted[:10])
+                more = " …" if len(shifted) > 10 else ""
+                extra += f"; linje {lines}{more} er forskudt og kunne ikke læses"
             raise FatalInputError(
                 str(loc(i)),
                 f"kontroltotalen {kr_text(value)} stemmer ikke med summen af de læste posteringer "

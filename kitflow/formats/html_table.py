@@ -13,11 +13,11 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from config.settings import InputLimits
-from kitflow.core.bookings import HeaderFinder
+from kitflow.core.bookings import LABELS, REQUIRED, HeaderFinder
 from kitflow.core.findings import FatalInputError
 from kitflow.core.sheets import RawSheet
 from kitflow.formats.base import Export, Format, head_text
-from kitflow.readers import EMPTY, MISSING, RESAVE, decode_text, not_a_workbook, reason
+from kitflow.readers import EMPTY, MISSING, RESAVE, decode_text, reason
 
 NAME = "HTML-tabel med navnet .xls"
 _MARKUP = ("<html", "<!doctype", "<table", "<?xml", "<head", "<meta", "<body")
@@ -59,7 +59,13 @@ def read_html(path: Path, find: HeaderFinder, limits: InputLimits | None = None)
         raise FatalInputError(name, f"HTML-siden kan ikke læses ({reason(exc)}); {RESAVE}") from exc
     found = [rows for rows in map(_rows, tables) if find(rows) is not None]
     if not found:
-        raise not_a_workbook(path, name)
+        wanted = ", ".join(LABELS[f] for f in REQUIRED)
+        raise FatalInputError(
+            name,
+            f"filen er en HTML-side med navnet {path.suffix}, men ingen tabel i den har "
+            f"overskrifterne {wanted}; hent eksporten igen fra økonomisystemet, eller gem den "
+            "som .xlsx eller .csv",
+        )
     if len(found) == 1:
         return Export([RawSheet(name, None, found[0])], NAME)
     sheets = [RawSheet(name, f"Tabel {k}", rows) for k, rows in enumerate(found, start=1)]

@@ -91,6 +91,7 @@ def read_spool(path: Path, find: HeaderFinder, limits: InputLimits | None = None
     out: list[list[object]] = [[] for _ in lines]
     out[h1] = first_header + second_header
     problems: dict[int, str] = {}
+    incomplete: dict[int, str] = {}
     sections = 1
     pending: tuple[int, list[str], str | None] | None = None  # a first line awaiting its second
 
@@ -103,7 +104,7 @@ def read_spool(path: Path, find: HeaderFinder, limits: InputLimits | None = None
         if problem is not None:
             problems[at] = problem
         elif missing:
-            problems[at] = (
+            incomplete[at] = (
                 f"posteringen mangler sin anden linje ({second_names}); spoolen er ufuldstændig"
             )
         pending = None
@@ -159,7 +160,7 @@ def read_spool(path: Path, find: HeaderFinder, limits: InputLimits | None = None
         close(missing=True)
         pending = (i, row, _shifted(row, n1))
     close(missing=True)
-    sheet = RawSheet(path.name, None, out, problems)
+    sheet = RawSheet(path.name, None, out, problems, incomplete)
     return Export([sheet], NAME, f"{sections} sektion" + ("er" if sections != 1 else ""))
 
 

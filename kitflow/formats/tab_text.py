@@ -9,6 +9,8 @@ from kitflow.core.bookings import HeaderFinder
 from kitflow.formats.base import Export, Format, head_text, is_text
 from kitflow.readers import read_csv
 
+NAME = "tabulatorsepareret tekst med navnet .xls"
+
 
 def _sniff(head: bytes, suffix: str) -> bool:
     text = head_text(head).lstrip()
@@ -16,7 +18,7 @@ def _sniff(head: bytes, suffix: str) -> bool:
 
 
 def _read(path: Path, find_header: HeaderFinder, limits: InputLimits | None) -> Export:
-    return Export([read_csv(path)], "tabulatorsepareret tekst med navnet .xls")
+    return Export([read_csv(path)], NAME)
 
 
-TAB_TEXT_XLS = Format("tabulatorsepareret tekst (.xls)", (".xls",), _sniff, _read)
+TAB_TEXT_XLS = Format(NAME, (".xls",), _sniff, _read)
