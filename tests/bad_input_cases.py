@@ -7,7 +7,6 @@ stale). `expect` is written by hand: a phrase the answer must contain.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import shutil
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import openpyxl
-from sap_exports import Posting, list_lines, spool_bytes, spool_lines
+from sap_exports import SAMPLE, list_lines, spool_bytes, spool_lines
 from zip_bomb import pad_sheets
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example"
@@ -136,13 +135,7 @@ def _html_named_xls(data: Path) -> None:
 
 SPOOL = "cji3_dec_2020.txt"
 SAP_LIST = "cji3_dec_2020_liste.txt"
-SAP_POSTINGS = [
-    Posting(dt.date(2020, 12, 1), "XA-4411000006", 12_500_00, "4000", "5000000001", "1", "Licens"),
-    Posting(dt.date(2020, 12, 2), "XA-4411000006", 3_750_25, "2200", "5000000002", "1", "Skærme"),
-    Posting(
-        dt.date(2020, 12, 3), "XA-4411000006", -1_000_00, "7100", "5000000003", "1", "Refusion"
-    ),
-]
+SAP_POSTINGS = SAMPLE
 _SPOOL_LINES = spool_lines(SAP_POSTINGS, sections=2)
 # The first line of the second booking (its Bilagsnummer is in no other line), 1-based.
 SPOOL_SECOND = next(i for i, line in enumerate(_SPOOL_LINES) if "\t5000000002\t" in line) + 1

@@ -250,3 +250,26 @@ def write_xlsx(postings: Sequence[Posting], path: Path) -> None:
     for p in postings:
         ws.append([p.date, p.loebenummer, p.amount_ore / 100, p.art, p.bilag, p.line, p.text])
     wb.save(path)
+
+
+# The three bookings of the samples in docs/formats/ (scripts/format_samples.py writes them).
+SAMPLE = [
+    Posting(dt.date(2020, 12, 1), "XA-4411000006", 12_500_00, "4000", "5000000001", "1", "Licens"),
+    Posting(dt.date(2020, 12, 2), "XA-4411000006", 3_750_25, "2200", "5000000002", "1", "Skærme"),
+    Posting(
+        dt.date(2020, 12, 3), "XA-4411000006", -1_000_00, "7100", "5000000003", "1", "Refusion"
+    ),
+]
+
+
+def write_samples(folder: Path) -> list[Path]:
+    """One short file per format, as docs/formats/ holds them."""
+    files = {
+        "cji3-spool-tabulator.txt": spool_bytes(spool_lines(SAMPLE, sections=2), "cp1252"),
+        "cji3-liste-ukonverteret.txt": spool_bytes(list_lines(SAMPLE), "cp1252"),
+        "cji3-regneark-html.xls": html_xls(SAMPLE).encode("utf-8"),
+        "ksb1-regneark-tabulator.xls": spool_bytes(tab_xls_lines(SAMPLE), "cp1252"),
+    }
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    return [folder / name for name in files]
