@@ -78,7 +78,12 @@ class CheckResult:
         return 0 if self.ok else 2
 
     def count(self, severity: Severity) -> int:
-        return sum(1 for line in self.lines if not line.fatal and line.severity is severity)
+        """Findings of that severity; the lines naming each file's format are no finding."""
+        return sum(
+            1
+            for line in self.lines
+            if not line.fatal and line.severity is severity and line.code != FORMAT_CODE
+        )
 
     def summary(self) -> str:
         verdict = (

@@ -187,10 +187,13 @@ def header_finder(options: BookingsOptions | None = None) -> HeaderFinder:
 
 
 def _sap_marked(values: pd.Series) -> np.ndarray:
-    """Cells that are SAP's subtotal (*) or grand total (**) mark."""
-    return values.map(lambda v: isinstance(v, str) and v.strip() in _SAP_TOTAL_MARKS).to_numpy(
-        dtype=bool
-    )
+    """Cells that are SAP's subtotal (*) or grand total (**) mark (in Arrow: one pass)."""
+    if cells.is_text_series(values):
+        texts = cells.arrow_text(values)
+    else:
+        obj = values.to_numpy(dtype=object)
+        texts = pa.array([v if type(v) is str else None for v in obj], type=pa.large_string())
+    return _is_in(pc.utf8_trim_whitespace(texts), _SAP_TOTAL_MARKS)
 
 
 def _project_columns(
