@@ -177,3 +177,22 @@ def test_the_samples_in_the_docs_are_read(sample):
     parsed, info = parse_export(DOCS / sample, BookingsOptions())
     assert info.bookings == 3
     assert all(not p.quarantined.size for p in parsed)
+
+
+def test_a_star_line_is_a_subtotal_checked_against_its_object(tmp_path):
+    from sap_exports import SAMPLE
+
+    from kitflow.core.findings import Severity
+
+    lines = spool_lines(SAMPLE, sections=1)
+    star = next(i for i, line in enumerate(lines) if line.startswith("*\t"))
+    lines[star] = lines[star].replace("15.250,25", "15.250,00")
+    path = tmp_path / "cji3.txt"
+    path.write_bytes(spool_bytes(lines))
+    (parsed,), info = parse_export(path, BookingsOptions())
+    assert info.bookings == 3 and parsed.control.control_total_ore == 15_250_25
+    warnings = [f for f in parsed.findings if f.severity is Severity.WARNING]
+    assert [(f.location.row, f.code) for f in warnings] == [(star + 1, "booking.subtotal")]
+    assert "subtotal 15.250,00 kr. stemmer ikke med posteringerne over den 15.250,25 kr." in (
+        warnings[0].message
+    )
