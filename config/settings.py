@@ -72,6 +72,7 @@ class Aliases(BaseModel):
     project_number: list[str] = Field(default_factory=list)
     amount: list[str] = Field(default_factory=list)
     art: list[str] = Field(default_factory=list)
+    cost_element: list[str] = Field(default_factory=list)
     document_number: list[str] = Field(default_factory=list)
     line: list[str] = Field(default_factory=list)
     text: list[str] = Field(default_factory=list)
@@ -141,6 +142,8 @@ class Settings(BaseSettings):
     input_limits: InputLimits = Field(default_factory=InputLimits)
 
     aliases: Aliases = Field(default_factory=Aliases)
+    # SAP's cost element (Omk.art) as the art: its first this many digits, "22001000" -> "2.2".
+    cost_element_art_digits: int = Field(default=2, ge=1, le=8)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     mail_from: str = "kitflow-noreply@kk.dk"
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)

@@ -29,7 +29,7 @@ from kitflow.core.cells import is_text_series
 from kitflow.core.findings import FatalInputError
 from kitflow.core.sheets import ColumnSheet, RawSheet
 
-BOOKING_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+BOOKING_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".txt")
 # Exports read at once: one per core on the two-core server (fastexcel and Arrow work outside
 # the GIL); each in flight holds one file's columns, so more would cost memory, not time.
 READ_WORKERS = 2
@@ -87,7 +87,7 @@ def booking_files(folder: Path) -> list[Path]:
     )
     if not files:
         raise FatalInputError(
-            str(folder), "mappen indeholder ingen eksporter (.xlsx, .xls eller .csv)"
+            str(folder), "mappen indeholder ingen eksporter (.xlsx, .xls, .csv eller .txt)"
         )
     return files
 
@@ -256,8 +256,20 @@ def _unpacks_past_its_size(fh, info: zipfile.ZipInfo) -> bool:
     return False
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def decode_text(data: bytes, name: str) -> str:
-    """CSV bytes as text: UTF-8 (with or without BOM), else Windows-1252."""
+    """CSV bytes as text: UTF-16 with BOM, UTF-8 (with or without BOM), else Windows-1252."""
+    if data.startswith(_UTF16_BOMS):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise FatalInputError(
+                name,
+                f"filen siger den er UTF-16, men byte {exc.start} er ikke UTF-16; "
+                "hent eksporten igen",
+            ) from exc
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8")
@@ -287,7 +299,7 @@ def read_csv(path: Path, display_name: str | None = None) -> RawSheet:
     data = path.read_bytes()
     if not data.strip():
         raise FatalInputError(name, EMPTY)
-    if b"\x00" in data[:4096]:
+    if b"\x00" in data[:4096] and not data.startswith(_UTF16_BOMS):
         raise FatalInputError(name, "filen er ikke en tekstfil (CSV)")
     text = decode_text(data, name)
     sample = "\n".join(text.splitlines()[:20])

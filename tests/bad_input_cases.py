@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import openpyxl
+from sap_exports import SAMPLE, list_lines, spool_bytes, spool_lines
 from zip_bomb import pad_sheets
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example"
@@ -118,14 +119,64 @@ def _csv_named_xlsx(data: Path) -> None:
 
 
 def _html_named_xls(data: Path) -> None:
-    # What several finance systems save as "Excel": an HTML table with an .xls name.
+    # What several finance systems save as "Excel" is an HTML table with an .xls name, and
+    # kitflow reads it (tests/test_sap_formats.py); this one holds no bookings, only the
+    # system's answer to an empty selection.
     (data / "bookings" / "posteringer_dec_2020.xls").write_text(
         '<html xmlns:x="urn:schemas-microsoft-com:office:excel"><body><table>'
-        "<tr><td>Bogføringsdato</td><td>Løbenummer</td><td>Beløb</td><td>Bilagsnummer</td></tr>"
-        "<tr><td>01.12.2020</td><td>XA-4411000006</td><td>1.000,00</td><td>9</td></tr>"
+        "<tr><td>Projekter: Faktiske omkostninger/indtægter, linjeposter</td></tr>"
+        "<tr><td>Ingen data fundet for de valgte kriterier</td></tr>"
         "</table></body></html>",
         encoding="utf-8",
     )
+
+
+# --- SAP GUI's text exports: three December bookings on Standardisering af PC-image ---------
+
+SPOOL = "cji3_dec_2020.txt"
+SAP_LIST = "cji3_dec_2020_liste.txt"
+SAP_POSTINGS = SAMPLE
+_SPOOL_LINES = spool_lines(SAP_POSTINGS, sections=2)
+# The first line of the second booking (its Bilagsnummer is in no other line), 1-based.
+SPOOL_SECOND = next(i for i, line in enumerate(_SPOOL_LINES) if "\t5000000002\t" in line) + 1
+SPOOL_GRAND_TOTAL = len(_SPOOL_LINES)
+_LIST_LINES = list_lines(SAP_POSTINGS, total=False)
+LIST_SECOND = next(i for i, line in enumerate(_LIST_LINES) if "|5000000002" in line) + 1
+
+
+def _spool(edit: Callable[[list[str]], list[str]]) -> Callable[[Path], None]:
+    def make(data: Path) -> None:
+        lines = edit(list(_SPOOL_LINES))
+        (data / "bookings" / SPOOL).write_bytes(spool_bytes(lines, "cp1252"))
+
+    return make
+
+
+def _shift(line: str) -> str:
+    """One tab too many after the Objekt, as a hand edit of the file leaves it."""
+    first, rest = line.split("\t", 2)[0:2], line.split("\t", 2)[2]
+    return "\t".join([*first, "", rest])
+
+
+def _spool_shifted(lines: list[str]) -> list[str]:
+    lines[SPOOL_SECOND - 1] = _shift(lines[SPOOL_SECOND - 1])
+    return lines
+
+
+def _spool_missing_second_line(lines: list[str]) -> list[str]:
+    del lines[SPOOL_SECOND]
+    return lines
+
+
+def _spool_wrong_total(lines: list[str]) -> list[str]:
+    lines[-1] = lines[-1].replace("15.250,25", "15.350,25")
+    return lines
+
+
+def _list_shifted(data: Path) -> None:
+    lines = list(_LIST_LINES)
+    lines[LIST_SECOND - 1] = lines[LIST_SECOND - 1].replace("|5000000002", "|5000000002|", 1)
+    (data / "bookings" / SAP_LIST).write_bytes(spool_bytes(lines, "cp1252"))
 
 
 def _header_only(data: Path) -> None:
@@ -314,11 +365,45 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "html_as_xls",
-        "HTML-tabel med navnet .xls (som nogle økonomisystemer gemmer)",
+        "HTML-side med navnet .xls uden en tabel med posteringer (et tomt udtræk)",
         _html_named_xls,
         True,
         "posteringer_dec_2020.xls",
         "HTML",
+    ),
+    Case(
+        "spool_shifted_row",
+        "SAP-spool (.txt) med en forskudt linje (et tabulatortegn for meget) og en **-total",
+        _spool(_spool_shifted),
+        True,
+        f"{SPOOL}:{SPOOL_GRAND_TOTAL}",
+        f"linje {SPOOL_SECOND} er forskudt og kunne ikke læses",
+    ),
+    Case(
+        "spool_missing_second_line",
+        "SAP-spool (.txt), hvor en postering mangler sin anden linje (Registr., Kl., TbF)",
+        _spool(_spool_missing_second_line),
+        False,
+        f"{SPOOL}:{SPOOL_SECOND}",
+        "posteringen mangler sin anden linje",
+        shown="console (check); findings.csv and quarantined.csv; Prefect UI: run log warning",
+    ),
+    Case(
+        "spool_wrong_total",
+        "SAP-spool (.txt), hvis **-total ikke stemmer med posteringerne",
+        _spool(_spool_wrong_total),
+        True,
+        f"{SPOOL}:{SPOOL_GRAND_TOTAL}",
+        "kontroltotalen 15.350,25 kr. stemmer ikke",
+    ),
+    Case(
+        "sap_list_shifted_row",
+        "SAP-liste eksporteret som tekst (|) med en linje med et felt for meget",
+        _list_shifted,
+        False,
+        f"{SAP_LIST}:{LIST_SECOND}",
+        "linjen har 8 felter, men overskriften har 7",
+        shown="console (check); findings.csv and quarantined.csv; Prefect UI: run log warning",
     ),
     Case(
         "register_missing_sheet",
@@ -541,13 +626,29 @@ def run_check(data: Path, config: Path | None = None) -> tuple[int, list[str]]:
     return result.exit_code, result.output.splitlines()
 
 
+def _format_line(line: str) -> str | None:
+    """The file a line names the recognised format of (kitflow.formats), else None."""
+    from kitflow.formats import FORMATS
+
+    for fmt in FORMATS:
+        if f": info: {fmt.name}" in line:
+            return line.split(": info: ", 1)[0]
+    return None
+
+
 def answers(lines: list[str], baseline: list[str], data: Path) -> list[str]:
-    """What a case adds to the check of the untouched example (the summary line aside)."""
+    """What a case adds to the check of the untouched example (the summary line aside).
+
+    The format line of a file the example has too is left out: only its count changed.
+    """
     seen = set(baseline)
+    known = {_format_line(line) for line in baseline} - {None}
     return [
         line.replace(str(data), "<data>")
         for line in lines[:-1]
-        if line not in seen and not line.startswith("kitflow check:")
+        if line not in seen
+        and not line.startswith("kitflow check:")
+        and _format_line(line) not in known
     ]
 
 

@@ -15,7 +15,14 @@ REPO = Path(__file__).resolve().parent.parent
 PACKAGES = ("kitflow", "flows", "tasks", "config", "reports", "benchmarks")
 
 # The I/O adapters: the only code that opens files, databases and mail servers for the app.
-ADAPTERS = ("kitflow.readers", "kitflow.publish", "kitflow.lock", "kitflow.mail", "kitflow.outbox")
+ADAPTERS = (
+    "kitflow.readers",
+    "kitflow.formats",
+    "kitflow.publish",
+    "kitflow.lock",
+    "kitflow.mail",
+    "kitflow.outbox",
+)
 
 # Layer of a module (the longest matching prefix wins) -> what it may import of ours.
 # Prefect is forbidden where `prefect` is not listed; private Prefect (`prefect._…`) everywhere.

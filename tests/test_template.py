@@ -66,8 +66,9 @@ def test_kitflow_check_passes_the_folder(data):
     result = CliRunner().invoke(app, ["check", "--data", str(data), "--as-of", AS_OF])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
+        "posteringer.csv: info: CSV, 2 posteringer",
         "kitflow check: 3 filer læst; 0 stopper kørslen, 0 fejl, 0 advarsler, 0 til orientering "
-        "– en kørsel vil gå igennem"
+        "– en kørsel vil gå igennem",
     ]
 
 

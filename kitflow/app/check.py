@@ -38,6 +38,7 @@ from kitflow.core.findings import (
 T = TypeVar("T")
 
 STOP = "stopper kørslen"
+FORMAT_CODE = "format.recognised"
 _LABEL = {Severity.ERROR: "fejl", Severity.WARNING: "advarsel", Severity.INFO: "info"}
 
 
@@ -77,7 +78,12 @@ class CheckResult:
         return 0 if self.ok else 2
 
     def count(self, severity: Severity) -> int:
-        return sum(1 for line in self.lines if not line.fatal and line.severity is severity)
+        """Findings of that severity; the lines naming each file's format are no finding."""
+        return sum(
+            1
+            for line in self.lines
+            if not line.fatal and line.severity is severity and line.code != FORMAT_CODE
+        )
 
     def summary(self) -> str:
         verdict = (
@@ -122,6 +128,10 @@ class CheckResult:
         return None
 
 
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
 def check_data(data: Path, settings: Settings, as_of: dt.date) -> CheckResult:
     """Read register.xlsx, acquisitions.xlsx and every export in `data`; write nothing."""
     result = CheckResult()
@@ -147,6 +157,17 @@ def check_data(data: Path, settings: Settings, as_of: dt.date) -> CheckResult:
         if one is not None:
             parsed.append(one)
             result.files_read += 1
+            info = one[1]
+            # Which format the file was taken for: said by the check only (no report holds it).
+            result.lines.append(
+                Line(
+                    export.name,
+                    f"{info.recognised}, {_thousands(info.bookings)} postering"
+                    + ("" if info.bookings == 1 else "er"),
+                    Severity.INFO,
+                    code=FORMAT_CODE,
+                )
+            )
     combined = result.attempt("bookings", lambda: combine_exports(parsed)) if parsed else None
 
     report = None

@@ -14,7 +14,8 @@ from kitflow.core.bookings import parse_bookings as parse_sheet
 from kitflow.core.combine import CombinedBookings, combine
 from kitflow.core.findings import FatalInputError, Finding, Location, Severity
 from kitflow.core.register import Register, parse_register
-from kitflow.readers import booking_files, read_export, read_workbook, sha256
+from kitflow.formats import read_export
+from kitflow.readers import booking_files, read_workbook, sha256
 
 EMPTY_SHEET = "arket er tomt; hent eksporten igen, eller fjern filen fra mappen"
 
@@ -26,8 +27,10 @@ def parse_export(
 
     An .xlsx that would unpack past `limits` (the settings' `input_limits`) is not read.
     """
-    # Large .xlsx exports are read column-wise through fastexcel, from their header row down.
-    sheets = read_export(path, header_finder(options), limits)
+    # The format is recognised from the file's content (kitflow.formats); large .xlsx exports
+    # are read column-wise through fastexcel, from their header row down.
+    export = read_export(path, header_finder(options), limits)
+    sheets = export.sheets
     parsed: list[ParsedSheet] = []
     skipped: list[tuple[str | None, FatalInputError]] = []
     for sheet in sheets:
@@ -61,6 +64,7 @@ def parse_export(
         sha256=sha256(path),
         size_bytes=path.stat().st_size,
         sheets=tuple(p.control for p in parsed),
+        recognised=", ".join(part for part in (export.format, export.parts) if part),
     )
     return parsed, info
 

@@ -36,7 +36,8 @@ def thresholds(settings: Settings) -> Thresholds:
 def bookings_options(settings: Settings) -> BookingsOptions:
     """How exports are read: the built-in header aliases plus the configured ones."""
     return BookingsOptions(
-        extra_aliases={k: tuple(v) for k, v in settings.aliases.model_dump().items()}
+        extra_aliases={k: tuple(v) for k, v in settings.aliases.model_dump().items()},
+        cost_element_digits=settings.cost_element_art_digits,
     )
 
 

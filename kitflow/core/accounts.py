@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
@@ -107,6 +107,9 @@ class FileRead:
     sha256: str
     size_bytes: int
     sheets: tuple[SheetControl, ...]
+    # The format the export was recognised as, and what it held ("SAP-spool (tabulator), 2
+    # sektioner"), for `kitflow check`; no report prints it.
+    recognised: str = field(default="", compare=False)
 
     @property
     def rows(self) -> int:

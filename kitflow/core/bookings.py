@@ -21,7 +21,7 @@ from kitflow.core import cells
 from kitflow.core.contract.bookings import BOOKINGS
 from kitflow.core.findings import FatalInputError, Finding, Location, Severity
 from kitflow.core.money import kr_text
-from kitflow.core.sheets import ColumnSheet, RawSheet, find_header
+from kitflow.core.sheets import ColumnSheet, HeaderMatch, RawSheet, find_header, normalise_header
 
 # Field -> accepted headers (the first is the name shown), from the data contract. The posting
 # date (Bogføringsdato) is the date an account as of a date is judged by: the date the finance
@@ -31,6 +31,10 @@ REQUIRED = BOOKINGS.required()
 LABELS = dict(BOOKINGS.labels())
 
 _TOTAL_LABEL = re.compile(r"^\s*(i\s*alt|total|totalt|sum|subtotal|hovedtotal)\b", re.I)
+# SAP's lists mark a subtotal with * and the grand total with ** in their first column.
+_SAP_TOTAL_MARKS = ("*", "**")
+# A løbenummer with a WBS suffix (XA-4411000006-01), as SAP's PSP-element writes it.
+_WBS_SUFFIX = r"\d{10}\s*[-./]\s*[0-9A-Za-z]"
 
 # Columns of the bookings frame every later step reads.
 BOOKING_COLUMNS = (
@@ -81,9 +85,11 @@ class ParsedSheet:
 
 @dataclass(frozen=True)
 class BookingsOptions:
-    """What may vary per installation: extra header aliases."""
+    """What may vary per installation: extra header aliases, and how many leading digits of
+    SAP's cost element (Omk.art) are the art."""
 
     extra_aliases: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    cost_element_digits: int = 2
 
     def fields(self) -> dict[str, tuple[str, ...]]:
         return {f: names + tuple(self.extra_aliases.get(f, ())) for f, names in FIELDS.items()}
@@ -157,17 +163,85 @@ def _constant(text: str, n: int) -> pd.Series:
     return cells.text_column(one.take(pa.array(np.zeros(n, dtype=np.int64))))
 
 
-def header_finder(options: BookingsOptions | None = None):
-    """For a reader: the 0-based header row among a sheet's first rows, or None."""
-    fields = (options or BookingsOptions()).fields()
+@dataclass(frozen=True)
+class HeaderFinder:
+    """For a reader: the 0-based header row among a sheet's first rows (None: no header), and
+    which column holds each field, with the installation's aliases."""
 
-    def find(rows: Sequence[Sequence[object]]) -> int | None:
+    fields: Mapping[str, Sequence[str]]
+
+    def __call__(self, rows: Sequence[Sequence[object]]) -> int | None:
+        found = self.match(rows)
+        return None if found is None else found.row_index
+
+    def match(self, rows: Sequence[Sequence[object]]) -> HeaderMatch | None:
         try:
-            return find_header(RawSheet("", None, rows), fields, REQUIRED, LABELS).row_index
+            return find_header(RawSheet("", None, rows), self.fields, REQUIRED, LABELS)
         except FatalInputError:
             return None
 
-    return find
+
+def header_finder(options: BookingsOptions | None = None) -> HeaderFinder:
+    """For a reader: the 0-based header row among a sheet's first rows, or None."""
+    return HeaderFinder((options or BookingsOptions()).fields())
+
+
+def _sap_marked(values: pd.Series) -> np.ndarray:
+    """Cells that are SAP's subtotal (*) or grand total (**) mark (in Arrow: one pass)."""
+    if cells.is_text_series(values):
+        texts = cells.arrow_text(values)
+    else:
+        obj = values.to_numpy(dtype=object)
+        texts = pa.array([v if type(v) is str else None for v in obj], type=pa.large_string())
+    return _is_in(pc.utf8_trim_whitespace(texts), _SAP_TOTAL_MARKS)
+
+
+def _project_columns(
+    sheet: RawSheet | ColumnSheet, header: HeaderMatch, fields: Mapping[str, Sequence[str]]
+) -> list[int]:
+    """Every column of the header row that names the løbenummer, the matched one first."""
+    names = {normalise_header(a) for a in fields["project_number"]}
+    row = sheet.rows[header.row_index]
+    others = [
+        j
+        for j, cell in enumerate(row)
+        if j != header.columns["project_number"] and normalise_header(cell) in names
+    ]
+    return [header.columns["project_number"], *others]
+
+
+def _header_rank(row: Sequence[object], names: Sequence[str]) -> dict[int, int]:
+    """Column -> the place of its header among a field's accepted names."""
+    order = {normalise_header(a): k for k, a in reversed(list(enumerate(names)))}
+    return {j: order.get(normalise_header(cell), len(order)) for j, cell in enumerate(row)}
+
+
+def _wbs_count(values: pd.Series) -> int:
+    texts = pa.array(
+        [v if isinstance(v, str) else None for v in values.to_numpy(dtype=object)],
+        type=pa.large_string(),
+    )
+    return int(
+        pc.sum(pc.fill_null(pc.match_substring_regex(texts, _WBS_SUFFIX), False)).as_py() or 0
+    )
+
+
+def _cost_element_arts(values: pd.Series, digits: int) -> pd.Series:
+    """SAP's cost element as the art: its first `digits` digits joined by points
+    ("22001000" -> "2.2"); a cell that is not all digits is kept as written (and judged as an
+    art is)."""
+    texts = cells.key_texts(values)
+
+    def art(text: str) -> str:
+        if len(text) >= digits and text.isascii() and text.isdigit():
+            return ".".join(text[:digits])
+        return text
+
+    return pd.Series(
+        pd.arrays.ArrowStringArray(
+            pa.array([art(t) for t in texts.to_numpy(dtype=object)], type=pa.large_string())
+        )
+    )
 
 
 # A superset of `_TOTAL_LABEL` in Arrow's RE2 (which has no Unicode \b): only the few cells it
@@ -205,7 +279,8 @@ def parse_bookings(
     header = find_header(sheet, fields, REQUIRED, LABELS)
     findings: list[Finding] = []
     start = header.row_index + 1
-    col = header.columns
+    col = dict(header.columns)
+    project_columns = _project_columns(sheet, header, fields)
     numbers: dict[str, object] = {}
     if isinstance(sheet, ColumnSheet):
         if sheet.first_row != start + 1:
@@ -217,7 +292,7 @@ def parse_bookings(
                 return pd.Series([None] * n, dtype=object)
             return sheet.columns[j]
 
-        raw = {f: column(col.get(f)) for f in FIELDS}
+        project_candidates = {j: column(j) for j in project_columns}
         first_cell = column(0)
         blank = np.ones(n, dtype=bool)
         for series in sheet.columns.values():
@@ -227,32 +302,66 @@ def parse_bookings(
                 j = col[f]
                 numbers[f] = lambda j=j: sheet.numbers(j)
             if sheet.prefetch is not None and (
-                cells.has_ambiguous_text(raw["amount"], cells.AMOUNT_AMBIGUOUS)
-                or cells.has_ambiguous_text(raw["posting_date"], cells.DATE_AMBIGUOUS)
+                cells.has_ambiguous_text(column(col["amount"]), cells.AMOUNT_AMBIGUOUS)
+                or cells.has_ambiguous_text(column(col["posting_date"]), cells.DATE_AMBIGUOUS)
             ):
                 sheet.prefetch()  # the amounts and dates below will ask; start reading now
     else:
         rows = sheet.rows[start:]
         n = len(rows)
         columns = _columns(rows)
-        raw = {f: _column(columns, col.get(f), n) for f in FIELDS}
+        project_candidates = {j: _column(columns, j, n) for j in project_columns}
         first_cell = _column(columns, 0, n)
-        del columns
         blank = np.fromiter((_blank_row(r) for r in rows), dtype=bool, count=n)
+    if len(project_columns) > 1:
+        # SAP writes PSP-element (with the WBS suffix) beside Projektdefinition: the column
+        # with the most WBS suffixes is the booking's; on a tie, the header named first in
+        # the contract (Objekt, which may name other objects than projects, last).
+        rank = _header_rank(sheet.rows[header.row_index], fields["project_number"])
+        records = ~_sap_marked(first_cell)  # SAP's total lines repeat the object
+        wbs = {j: _wbs_count(project_candidates[j][records]) for j in project_columns}
+        col["project_number"] = max(project_columns, key=lambda j: (wbs[j], -rank[j]))
+    if isinstance(sheet, ColumnSheet):
+        raw = {f: column(col.get(f)) for f in FIELDS}
+    else:
+        raw = {f: _column(columns, col.get(f), n) for f in FIELDS}
+        del columns
     excel_rows = np.arange(start + 1, start + 1 + n, dtype=np.int64)
 
     def loc(i: int | None = None) -> Location:
         return Location(sheet.file, sheet.sheet, None if i is None else int(excel_rows[i]))
 
+    if len(project_columns) > 1:
+        header_row = sheet.rows[header.row_index]
+        used = str(header_row[col["project_number"]]).strip()
+        unused = ", ".join(
+            str(header_row[j]).strip() for j in project_columns if j != col["project_number"]
+        )
+        why = (
+            "den med WBS-suffiks, fx XA-4411000006-01"
+            if wbs[col["project_number"]]
+            else "ingen af kolonnerne har WBS-suffiks"
+        )
+        findings.append(
+            Finding(
+                Severity.INFO,
+                loc(),
+                f"løbenummeret er læst fra kolonnen {used} ({why}); {unused} er ikke brugt",
+                code="booking.project_column",
+            )
+        )
     project_blank = cells.blank_mask(raw["project_number"])
     labelled = _is_total_label(first_cell) | _is_total_label(raw["text"])
-    is_total = project_blank & labelled & ~blank
+    is_total = ((project_blank & labelled) | _sap_marked(first_cell)) & ~blank
     candidate = ~blank & ~is_total
 
     projects, project_errors = cells.loebenumre(raw["project_number"])
     documents = cells.key_texts(raw["document_number"])
     lines = cells.key_texts(raw["line"])
-    arts = cells.key_texts(raw["art"])
+    if "art" not in col and "cost_element" in col:
+        arts = _cost_element_arts(raw["cost_element"], options.cost_element_digits)
+    else:
+        arts = cells.key_texts(raw["art"])
     texts = cells.key_texts(raw["text"])
     art_first = pc.utf8_slice_codeunits(cells.arrow_text(arts), 0, 1)
     # Last, since they may wait for the reader's second pass (ColumnSheet.prefetch).
@@ -275,6 +384,25 @@ def parse_bookings(
         messages.setdefault(int(i), []).append(
             f'art "{arts.iloc[i]}" begynder ikke med et ciffer (hovedarten)'
         )
+    problems = getattr(sheet, "problems", {})
+    if problems:
+        amount_errors = dict(amount_errors)
+    for k, problem in problems.items():
+        i = k - start
+        if 0 <= i < n and not blank[i]:
+            # The reader could not take the line apart: its cells are not read, only said, and
+            # its amount is unknown to a control total.
+            bad[i] = True
+            candidate[i] = True
+            is_total[i] = False
+            messages[i] = [problem]
+            amounts[i] = 0
+            amount_errors[i] = problem
+    for k, problem in getattr(sheet, "incomplete", {}).items():
+        i = k - start
+        if 0 <= i < n and candidate[i] and int(i) not in problems:
+            bad[i] = True
+            messages.setdefault(i, []).insert(0, problem)
     for i in sorted(messages):
         findings.append(
             Finding(
@@ -349,7 +477,10 @@ def parse_bookings(
             )
         )
 
-    control = _check_totals(sheet, raw, amounts, amount_errors, candidate, good, is_total, loc)
+    unsplit = {k - start for k in problems}
+    control = _check_totals(
+        sheet, raw, amounts, amount_errors, candidate, good, is_total, loc, unsplit
+    )
     findings.extend(control[1])
     return ParsedSheet(
         identity_hash=identity_hashes(bookings),
@@ -380,6 +511,7 @@ def _check_totals(
     good: np.ndarray,
     is_total: np.ndarray,
     loc,
+    unsplit: set[int] | None = None,
 ) -> tuple[int | None, list[Finding]]:
     """Check subtotals (warnings) and the grand total (fatal when it does not match).
 
@@ -421,9 +553,16 @@ def _check_totals(
                 )
                 return None, findings
             # The sheet's own findings are lost with this error, so the rows are named here.
+            unsplit = unsplit or set()
+            shifted = [i for i in unreadable if i in unsplit]
+            unreadable = [i for i in unreadable if i not in unsplit]
             rows = ", ".join(str(loc(i).row) for i in unreadable[:10])
             more = " …" if len(unreadable) > 10 else ""
             extra = f"; ulæseligt beløb i række {rows}{more}" if unreadable else ""
+            if shifted:
+                lines = ", ".join(str(loc(i).row) for i in shifted[:10])
+                more = " …" if len(shifted) > 10 else ""
+                extra += f"; linje {lines}{more} er forskudt og kunne ikke læses"
             raise FatalInputError(
                 str(loc(i)),
                 f"kontroltotalen {kr_text(value)} stemmer ikke med summen af de læste posteringer "

@@ -523,7 +523,11 @@ def dates_to_days(
 
 # --- project numbers -----------------------------------------------------------------------
 
-_PROJECT = re.compile(r"^([A-Za-z]{2})\s*-?\s*(\d{10})((?:\s*[-./]\s*[0-9A-Za-z]+)*)$")
+# SAP's Objekt column writes the object type before the number: "PSP XA-4411000006-01".
+_OBJECT_PREFIX = r"(?:[Pp][Ss][Pp]\s+|[Pp][Rr][Jj]\s+)?"
+_PROJECT = re.compile(
+    rf"^{_OBJECT_PREFIX}([A-Za-z]{{2}})\s*-?\s*(\d{{10}})((?:\s*[-./]\s*[0-9A-Za-z]+)*)$"
+)
 
 
 def parse_loebenummer(value: object) -> str:
@@ -542,7 +546,8 @@ def parse_loebenummer(value: object) -> str:
 # `_PROJECT` for Arrow's RE2 around unstripped text; RE2's \s and \d are ASCII, a subset of
 # Python's, so what this matches `parse_loebenummer` reads the same (the rest goes to it).
 _PROJECT_RE2 = (
-    r"^\s*(?P<letters>[A-Za-z]{2})\s*-?\s*(?P<digits>\d{10})(?:\s*[-./]\s*[0-9A-Za-z]+)*\s*$"
+    r"^\s*(?:[Pp][Ss][Pp]\s+|[Pp][Rr][Jj]\s+)?"
+    r"(?P<letters>[A-Za-z]{2})\s*-?\s*(?P<digits>\d{10})(?:\s*[-./]\s*[0-9A-Za-z]+)*\s*$"
 )
 
 

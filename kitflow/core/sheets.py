@@ -20,6 +20,13 @@ class RawSheet:
     file: str
     sheet: str | None
     rows: Sequence[Sequence[object]]
+    # Rows the reader could not take apart (0-based index -> why, in Danish): a line of a text
+    # export whose fields do not match its header. The parse quarantines them with that reason,
+    # their amounts unknown to a control total.
+    problems: Mapping[int, str] = field(default_factory=dict, compare=False)
+    # Rows read whole but not as the format writes them (a record without its second line):
+    # quarantined with the reason, their amounts still counted against a control total.
+    incomplete: Mapping[int, str] = field(default_factory=dict, compare=False)
 
     @property
     def where(self) -> str:

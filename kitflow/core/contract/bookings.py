@@ -20,10 +20,13 @@ BOOKINGS = SheetSpec(
         ),
         Column(
             "project_number",
-            ("Løbenummer", "Projektdefinition", "PSP-element", "WBS-element"),
+            ("Løbenummer", "Projektdefinition", "PSP-element", "WBS-element", "Objekt"),
             True,
             "The project number the booking is on. A number that no register.xlsx row knows "
-            "makes the booking unmatched (unmatched.csv); it is never dropped.",
+            "makes the booking unmatched (unmatched.csv); it is never dropped. SAP's Objekt "
+            "may carry its type first (`PSP XA-4411000006-01`). Where several of these "
+            "columns are in one export (SAP's PSP-element and Projektdefinition), the one "
+            "with WBS suffixes is read, and `kitflow check` says which.",
             "Løbenummeret, posteringen er bogført på. Et løbenummer, registret ikke kender, "
             "giver en ikke-matchet postering.",
             "XA-4411000999",
@@ -31,7 +34,14 @@ BOOKINGS = SheetSpec(
         ),
         Column(
             "amount",
-            ("Beløb", "Beløb (DKK)", "Beløb i DKK", "Beløb DKK"),
+            (
+                "Beløb",
+                "Beløb (DKK)",
+                "Beløb i DKK",
+                "Beløb DKK",
+                "Vrd./CO-områdevaluta",
+                "Værdi/CO-valuta",
+            ),
             True,
             "Kr. with øre: expenditure positive, income negative.",
             "Beløbet i kr. og øre: udgifter positive, indtægter negative.",
@@ -51,6 +61,16 @@ BOOKINGS = SheetSpec(
             "4000",
         ),
         Column(
+            "cost_element",
+            ("Omk.art", "Omkostningsart"),
+            False,
+            "SAP's cost element, read where there is no Art column: in the municipal chart of "
+            "accounts its first two digits are the art (`22001000` is 2.2, `91000000` is 9.1; "
+            "the setting `cost_element_art_digits`).",
+            "SAP's omkostningsart; bruges som art, når der ingen Art-kolonne er: de første to "
+            "cifre er arten (22001000 er 2.2).",
+        ),
+        Column(
             "document_number",
             ("Bilagsnummer", "Bilagsnr.", "Dokumentnummer", "Bilag"),
             True,
@@ -63,7 +83,7 @@ BOOKINGS = SheetSpec(
         ),
         Column(
             "line",
-            ("Linje", "Linjenr.", "Position"),
+            ("Linje", "Linjenr.", "Position", "BoL"),
             False,
             "The line within the document; empty: the booking is known by its document "
             "number and content.",
@@ -72,7 +92,7 @@ BOOKINGS = SheetSpec(
         ),
         Column(
             "text",
-            ("Tekst", "Posteringstekst"),
+            ("Tekst", "Posteringstekst", "Betegnelse", "Bilagstoptekst"),
             False,
             "The booking's text, shown in the lists of the reports.",
             "Posteringsteksten.",
@@ -83,6 +103,9 @@ BOOKINGS = SheetSpec(
 
 EXPORTS = FileSpec(
     path="bookings/",
-    what="The finance system's exports: `.xlsx`, `.xlsm`, `.xls` or `.csv`, one or many.",
+    what="The finance system's exports, one or many: `.xlsx`, `.xlsm`, `.xls` (also the "
+    "HTML and tab-separated text SAP GUI and Excel save under that name), `.csv`, and SAP "
+    "GUI's text exports (`.txt`: a spool list saved as tab-separated text, or a list "
+    "exported unconverted with `|` between the columns).",
     sheets=(BOOKINGS,),
 )
