@@ -68,7 +68,8 @@ def _workbook(spec: FileSpec, header) -> Workbook:
 def _export(path: Path, header) -> None:
     values = [c.example for c in BOOKINGS.columns]
     lines = [[header(c) for c in BOOKINGS.columns], values]
-    path.write_text("\n".join(";".join(map(str, v)) for v in lines), encoding="utf-8")
+    # Ended by a line break, as an export is: without one the last line may be cut off (a warning).
+    path.write_text("".join(";".join(map(str, v)) + "\n" for v in lines), encoding="utf-8")
 
 
 @pytest.mark.parametrize("which", ["first", "last"], ids=["first names", "last aliases"])
