@@ -16,7 +16,13 @@ from config.settings import Settings
 from kitflow.app.inputs import acquisitions_path, load_acquisitions
 from kitflow.app.settings import settings_for_run
 from kitflow.core.findings import KitflowError
-from kitflow.mail import build_message, new_message_id, open_transport
+from kitflow.mail import (
+    FolderTransport,
+    build_message,
+    new_message_id,
+    open_transport,
+    outbox_folder,
+)
 
 T = TypeVar("T")
 
@@ -90,6 +96,7 @@ def failure_message(
         f"Se kørslen og dens log i Prefect: {run_url}"
         if run_url
         else "Kørslens log ligger i Prefect på den maskine, der kørte den.",
+        f"Datamappe: {Path(settings.data_dir).resolve()}",
         f"Kørt på: {socket.gethostname()}",
         "",
         "Rettes årsagen, kan kørslen startes igen fra Prefect (Run) eller med `kitflow run`.",
@@ -160,7 +167,11 @@ RETRY_DELAYS: tuple[float, ...] = (5.0, 30.0)
 
 
 def mail_koncern_it(flow: Any, flow_run: Any, state: Any) -> None:
-    """Prefect hook (on_failure, on_crashed): tell Koncern IT the run failed, and why."""
+    """Prefect hook (on_failure, on_crashed): tell Koncern IT the run failed, and why.
+
+    A run with `send` off (`kitflow run --no-send`) sends no mail at all: the failure mail is
+    written to the outbox folder instead, and the log says where.
+    """
     from prefect.logging.loggers import flow_run_logger
 
     logger = flow_run_logger(flow_run, flow)
@@ -185,6 +196,20 @@ def mail_koncern_it(flow: Any, flow_run: Any, state: Any) -> None:
         run_url=run_url(flow_run.id),
         now=dt.datetime.now(dt.UTC),
     )
+    if params.get("send") is False:
+        folder = outbox_folder(settings)
+        try:
+            FolderTransport(folder).send(msg)
+        except OSError as exc:
+            logger.error("Mailen om fejlen kunne ikke lægges i udbakken %s: %s", folder, exc)
+            return
+        logger.warning(
+            "Intet er sendt (--no-send): mailen om fejlen til Koncern IT (%s) er lagt i "
+            "udbakken %s",
+            ", ".join(to),
+            folder,
+        )
+        return
     try:
         send_with_retries(settings, msg, RETRY_DELAYS)
     except (OSError, KitflowError) as exc:  # one line: the run has failed already
