@@ -33,6 +33,15 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_DATA = REPO / "config" / "example"
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """Every skip for want of PostgreSQL in one line of the summary (tests/pg.py)."""
+    from pg import as_one_line
+
+    outcome = yield
+    as_one_line(outcome.get_result())
+
+
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
     """A real Prefect API (temporary SQLite database) for the tests that run flows."""
