@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     explanation_threshold_amount: Decimal | None = None
     # A booking whose cells do not parse is quarantined; above this many, the run stops.
     max_quarantined_rows: int = 100
+    # Bookings on løbenumre the register does not know are each a warning, and count in no
+    # project; added up without their sign above this many kr., they stop the run. None: never.
+    max_unmatched_amount: Decimal | None = Field(default=None, ge=0)
     # One run per data folder: a second run waits this long for the first, then stops.
     lock_wait_seconds: float = 300.0
     # How far an .xlsx may unpack before it is read (zip bombs); see InputLimits.

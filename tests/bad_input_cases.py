@@ -245,6 +245,12 @@ def _zip_bomb_acquisitions(data: Path) -> None:
     pad_sheets(path, path, {f"xl/worksheets/sheet{k}.xml": 400 for k in (1, 2, 3)})
 
 
+def _mistyped_loebenummer(data: Path) -> None:
+    # Two bookings of IGA (XA-4411000012) keyed with two digits swapped: XA-4411000102.
+    for row in (6, 10):
+        _set_csv_cell(row, 1, "XA-4411000102")(data)
+
+
 def _missing_register(data: Path) -> None:
     (data / "register.xlsx").unlink()
 
@@ -417,6 +423,25 @@ CASES: tuple[Case, ...] = (
         CSV_NO_TOTAL,
         "grænsen er 2",
         {"max_quarantined_rows": 2},
+    ),
+    Case(
+        "mistyped_loebenummer",
+        "Løbenummer med to cifre byttet om (XA-4411000102 for XA-4411000012) i to rækker",
+        _mistyped_loebenummer,
+        False,
+        f"{CSV_NO_TOTAL}:6",
+        "mente du XA-4411000012?",
+        shown="console (check); findings.csv and unmatched.csv; Prefect UI: run log warning and "
+        "the summary's Fund",
+    ),
+    Case(
+        "unmatched_over_limit",
+        "Ukendte løbenumre for mere end max_unmatched_amount (her 100.000 kr.)",
+        _mistyped_loebenummer,
+        True,
+        f"{CSV_NO_TOTAL}:6",
+        "mere end grænsen på 100.000,00 kr.",
+        {"max_unmatched_amount": 100000},
     ),
     Case(
         "bad_amount",

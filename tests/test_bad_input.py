@@ -130,7 +130,7 @@ def test_check_of_the_example_passes(tmp_path):
     assert "0 stopper kørslen" in lines[-1]
 
 
-@pytest.mark.parametrize("name", ["header_only", "cut_in_last_line"])
+@pytest.mark.parametrize("name", ["header_only", "cut_in_last_line", "mistyped_loebenummer"])
 def test_a_parse_warning_reaches_the_summarys_findings(name, tmp_path):
     """The summary artifact's Fund lists what the check prints (the artifact is this text)."""
     from kitflow.app.inputs import combine_exports, export_paths, load_register, parse_export

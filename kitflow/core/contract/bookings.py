@@ -23,9 +23,10 @@ BOOKINGS = SheetSpec(
             ("Løbenummer", "Projektdefinition", "PSP-element", "WBS-element"),
             True,
             "The project number the booking is on. A number that no register.xlsx row knows "
-            "makes the booking unmatched (unmatched.csv); it is never dropped.",
+            "makes the booking unmatched (unmatched.csv), never dropped, and is a warning "
+            "naming the nearest known numbers.",
             "Løbenummeret, posteringen er bogført på. Et løbenummer, registret ikke kender, "
-            "giver en ikke-matchet postering.",
+            "giver en ikke-matchet postering og en advarsel, der nævner de nærmeste kendte.",
             "XA-4411000999",
             Kind.LOEBENUMMER,
         ),
