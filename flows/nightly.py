@@ -17,16 +17,22 @@ from flows.locking import holding_the_data_folder
 from flows.reminders import (
     Reminded,
     deliver_reminders_step,
+    log_findings,
     log_reminders,
     prepare,
     record_reminders,
     with_csv,
 )
-from kitflow.app.inputs import acquisitions_path, combine_exports, export_paths, register_path
+from kitflow.app.inputs import (
+    acquisitions_missing,
+    acquisitions_path,
+    combine_exports,
+    export_paths,
+    register_path,
+)
 from kitflow.app.reminders import save_accounts
 from kitflow.app.settings import bookings_options, settings_for_run, thresholds, today
 from kitflow.core.accounts import Report, accounts_due
-from kitflow.core.findings import Severity
 from kitflow.readers import READ_WORKERS, reading_order
 from reports.reminders_csv import REMINDERS_CSV
 from tasks.accounts import reconcile_task
@@ -123,10 +129,12 @@ def _run(settings: Settings, as_of: dt.date, send: bool) -> dict:
     # and a ledger that does not answer costs the reminders, not the reports.
     reminded: Reminded | None = None
     if acquisitions_path(data).is_file():
-        plan, n_findings = prepare(settings, as_of, accounts)
-        reminded = record_reminders(settings, plan, n_findings)
+        plan, planning = prepare(settings, as_of, accounts, log=False)
+        reminded = record_reminders(settings, plan, len(planning))
     else:
-        logger.warning("%s findes ikke: ingen påmindelser i denne kørsel", acquisitions_path(data))
+        planning = [acquisitions_missing(acquisitions_path(data))]
+    # Every finding `kitflow check` prints, in its order, into findings.csv and the summary.
+    report = report.with_findings(planning)
     recorded = None if reminded is None or reminded.ledger_error else reminded.rows
     folder = write_reports_task(opaque(report), Path(settings.output_dir), recorded)
     if reminded is not None:
@@ -139,9 +147,7 @@ def _run(settings: Settings, as_of: dt.date, send: bool) -> dict:
         if recorded is not None:
             reminded = with_csv(reminded, folder / REMINDERS_CSV)
         log_reminders(reminded)
-    for finding in report.findings:
-        log = logger.info if finding.severity is Severity.INFO else logger.warning
-        log(str(finding))
+    log_findings(report.findings)
     summary = _summary(report, folder, reminded)
     publish_artifacts_task(
         opaque(report),

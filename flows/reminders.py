@@ -16,7 +16,7 @@ from flows.failure import failed_with_reason
 from kitflow.app.inputs import acquisitions_path
 from kitflow.app.reminders import load_accounts
 from kitflow.app.settings import settings_for_run, today
-from kitflow.core.findings import Severity
+from kitflow.core.findings import Finding, Severity
 from kitflow.core.ledger import SENT, LedgerRow, failed_for_good, pending_rows
 from kitflow.core.obligations import AccountDue, Plan
 from kitflow.outbox import DeliveryResult, LedgerUnavailableError, reminder_keys
@@ -69,20 +69,29 @@ class Reminded:
 
 
 def prepare(
-    settings: Settings, as_of: dt.date, accounts: Sequence[AccountDue] | None
-) -> tuple[Plan, int]:
-    """Read acquisitions.xlsx and plan C1–C6; the findings logged. (The plan, how many.)"""
-    logger = get_run_logger()
+    settings: Settings,
+    as_of: dt.date,
+    accounts: Sequence[AccountDue] | None,
+    *,
+    log: bool = True,
+) -> tuple[Plan, list[Finding]]:
+    """Read acquisitions.xlsx and plan C1–C6: the plan, and the register's and the plan's
+    findings (in `kitflow check`'s order), logged unless `log` is off."""
     register, findings = read_acquisitions_task(
         acquisitions_path(Path(settings.data_dir)), settings.input_limits
     )
     plan = plan_task(settings, register, as_of, accounts)
-    for finding in [*findings, *plan.findings]:
-        if finding.severity is Severity.INFO:
-            logger.info("%s", finding)
-        else:
-            logger.warning("%s", finding)
-    return plan, len(findings) + len(plan.findings)
+    found = [*findings, *plan.findings]
+    if log:
+        log_findings(found)
+    return plan, found
+
+
+def log_findings(findings: Sequence[Finding]) -> None:
+    """Each finding a line of the run's log: info as info, the rest as warnings."""
+    logger = get_run_logger()
+    for finding in findings:
+        (logger.info if finding.severity is Severity.INFO else logger.warning)("%s", finding)
 
 
 def _summary(
@@ -189,8 +198,8 @@ def remind(
     The reminders run's steps. (The nightly run takes the same steps in another order: it
     publishes its reports, reminders.csv as recorded, before it sends.)
     """
-    plan, n_findings = prepare(settings, as_of, accounts)
-    reminded = record_reminders(settings, plan, n_findings)
+    plan, findings = prepare(settings, as_of, accounts)
+    reminded = record_reminders(settings, plan, len(findings))
     if send:
         reminded = deliver_reminders_step(settings, reminded)
     if reminded.ledger_error is None:  # else the states are not known: no CSV that guesses

@@ -123,6 +123,8 @@ DUE_CSV: Columns = (
     ("udvalg", "the committee: the register's Udførende udvalg, else its Udvalg"),
 )
 
+# Every finding `kitflow check` prints for the folder, in its order: the inputs', the accounts'
+# and the reminders' planning's (acquisitions.xlsx, C6).
 FINDINGS_CSV: Columns = (
     ("alvor", "`fejl`, `advarsel` or `info`"),
     ("fil", "the file the finding is about"),

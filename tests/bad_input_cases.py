@@ -34,9 +34,6 @@ class Case:
     where: str  # the location the answer must name (file, and sheet/row where known)
     expect: str  # a phrase the answer must contain
     settings: dict[str, object] = field(default_factory=dict)
-    # False where the answer is one the check alone prints (the reminders' findings, which
-    # the run logs); the run must then still go through with the check's other findings.
-    in_findings_csv: bool = True
     shown: str = ""  # where the answer shows, when not the default for its kind
     writes: str = ""  # a file (glob) the run must write into its output folder, if any
 
@@ -165,6 +162,13 @@ def _bad_amount_with_total(data: Path) -> None:
         wb["Data"]["C5"] = "1.62845,08"
 
     _edit_xlsx(data / "bookings" / XLSX_2020, edit)
+
+
+def _misspelt_header(data: Path) -> None:
+    def edit(lines: list[str]) -> list[str]:
+        return [lines[0].replace("Beløb DKK", "Beløp DKK"), *lines[1:]]
+
+    _edit_csv(data / "bookings" / CSV_NO_TOTAL, edit, "utf-8-sig")
 
 
 def _too_many(data: Path) -> None:
@@ -412,8 +416,17 @@ CASES: tuple[Case, ...] = (
         "Ulæseligt beløb i en eksport med totallinje",
         _bad_amount_with_total,
         True,
-        f"{XLSX_2020}:Data!68",
-        "ulæseligt beløb i række 5",
+        f"{XLSX_2020}:Data",
+        'række 5: beløb "1.62845,08" er ikke et tal; uden den stemmer kontroltotalen i række 68 '
+        "ikke (forskel 162.845,08 kr.)",
+    ),
+    Case(
+        "misspelt_header",
+        "Overskrift stavet forkert (Beløp DKK for Beløb DKK)",
+        _misspelt_header,
+        True,
+        CSV_NO_TOTAL,
+        'den har "Beløp DKK" – mente du Beløb DKK?',
     ),
     Case(
         "too_many_quarantined",
@@ -513,13 +526,13 @@ CASES: tuple[Case, ...] = (
         "Projektnavn på 90 kinesiske tegn (270 byte i UTF-8)",
         _cjk_project_name,
         False,
-        "register.xlsx:Projekter",
+        "register.xlsx:Projekter!4",
         CJK_NAME,
-        in_findings_csv=False,
         writes=f"anlaegsregnskab-{CJK_NAME[:55]}*.docx",
         shown=(
-            "console (check): only the name in the reminders' lines; the run goes through and "
-            "writes the project's bilag as anlaegsregnskab-<name cut to 200 bytes>.docx"
+            "console (check) and findings.csv: only the name in the reminders' warning (C6); "
+            "the run goes through and writes the project's bilag as "
+            "anlaegsregnskab-<name cut to 200 bytes>.docx"
         ),
     ),
     Case(

@@ -7,6 +7,7 @@ the report: the quarantine limit, the reconciliation, the rules and their findin
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -139,6 +140,8 @@ class Report:
     threshold_amount: int | None
     # A1's gross threshold as the run applied it; the bilag's introduction quotes it.
     separate_threshold_ore: int
+    # register.xlsx as the run read it, which findings about a project name.
+    register_file: str = "register.xlsx"
 
     @property
     def unmatched(self) -> pd.DataFrame:
@@ -164,6 +167,11 @@ class Report:
 
     def errors(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity == Severity.ERROR)
+
+    def with_findings(self, more: Sequence[Finding]) -> Report:
+        """The same report with `more` findings after its own (the reminders' planning's, so
+        that findings.csv and the summary hold every finding `kitflow check` prints)."""
+        return dataclasses.replace(self, findings=(*self.findings, *more))
 
 
 def _decisions(lines: Iterable[Bevillingslinje]) -> tuple[Decision, ...]:
@@ -405,6 +413,7 @@ def build_report(
         threshold_pct=explanation_pct,
         threshold_amount=explanation_amount_ore,
         separate_threshold_ore=threshold_ore,
+        register_file=register.file,
     )
 
 
@@ -418,6 +427,7 @@ def accounts_due(report: Report) -> list[AccountDue]:
             controller_email=a.project.controller_email or None,
             forelagt=a.project.forelagt_udvalg,
             sendt_til_revision=a.project.sendt_til_revision,
+            source=Location(report.register_file, "Projekter", a.project.row),
         )
         for a in report.projects
         if a.due.frist is not None and a.due.aflaeggelse is Aflaeggelse.SAERSKILT

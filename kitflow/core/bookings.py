@@ -420,14 +420,25 @@ def _check_totals(
                     )
                 )
                 return None, findings
-            # The sheet's own findings are lost with this error, so the rows are named here.
-            rows = ", ".join(str(loc(i).row) for i in unreadable[:10])
-            more = " …" if len(unreadable) > 10 else ""
-            extra = f"; ulæseligt beløb i række {rows}{more}" if unreadable else ""
+            if unreadable:
+                # The cause first: the amounts that could not be read (the sheet's own findings
+                # are lost with this error, so they are named here). Without them the total
+                # cannot be checked, so they explain the difference as far as anyone can tell.
+                causes = "; ".join(
+                    f"række {loc(k).row}: {amount_errors[k]}" for k in unreadable[:5]
+                )
+                more = f" (og {len(unreadable) - 5} rækker mere)" if len(unreadable) > 5 else ""
+                one = len(unreadable) == 1
+                raise FatalInputError(
+                    str(loc()),
+                    f"{causes}{more}; uden {'den' if one else 'dem'} stemmer kontroltotalen i "
+                    f"række {loc(i).row} ikke (forskel {kr_text(value - whole)}) – ret "
+                    f"{'beløbet' if one else 'beløbene'} i eksporten, og kør igen",
+                )
             raise FatalInputError(
                 str(loc(i)),
                 f"kontroltotalen {kr_text(value)} stemmer ikke med summen af de læste posteringer "
-                f"{kr_text(whole)} (forskel {kr_text(value - whole)}){extra}; eksporten er måske "
+                f"{kr_text(whole)} (forskel {kr_text(value - whole)}); eksporten er måske "
                 "afskåret eller redigeret – hent den igen fra økonomisystemet",
             )
         if value != block:
