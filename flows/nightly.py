@@ -17,6 +17,7 @@ from flows.locking import holding_the_data_folder
 from flows.reminders import (
     Reminded,
     deliver_reminders_step,
+    delivered_text,
     log_findings,
     log_reminders,
     prepare,
@@ -159,10 +160,43 @@ def _run(settings: Settings, as_of: dt.date, send: bool) -> dict:
         send=send,
         base_url=settings.effective_report_base_url,
     )
-    logger.info("Afstemning %s: %s", as_of, summary)
+    logger.info("%s", summary_sentence(summary, send))
     if reminded is not None and reminded.ledger_error is not None:
         raise reminded.ledger_error  # the reports are written; the run fails with one line
     return summary
+
+
+def summary_lines(summary: dict, send: bool = True) -> list[str]:
+    """The run's result in Danish, as `kitflow run` prints it: where the reports are, the
+    bookings and projects, and the reminders (when acquisitions.xlsx was there)."""
+    later = summary.get("later") or 0
+    lines = [
+        f"Rapporterne er skrevet til {summary['output']}",
+        f"{summary['bookings_read']} posteringer læst ({summary['duplicates']} dubletter talt "
+        f"én gang), {summary['unmatched']} ikke matchede, {summary['internal']} interne, "
+        + (f"{later} bogført efter opgørelsesdatoen, " if later else "")
+        + f"{summary['quarantined']} i karantæne; {summary['projects_in_bilag']} projekter skal "
+        f"aflægge særskilt anlægsregnskab, {summary['overdue']} er over fristen.",
+    ]
+    if (r := summary.get("reminders")) is not None:
+        if not send:
+            what = f"{r['sent']} sendt, {r['pending']} venter, {r['failed']} fejlet"
+            what += " (--no-send: intet sendt)"
+        else:
+            what = (
+                f"{delivered_text(r['sent'], r.get('outbox'))}, {r['pending']} venter, "
+                f"{r['failed']} fejlet"
+            )
+        lines.append(f"Påmindelser: {r['planned']} planlagt, {what}")
+    return lines
+
+
+def summary_sentence(summary: dict, send: bool = True) -> str:
+    """The run's last log line: `summary_lines` as one paragraph."""
+    day = dt.date.fromisoformat(summary["as_of"])
+    first, *rest = summary_lines(summary, send)
+    text = f"Afstemning pr. {day:%d.%m.%Y}: r{first[1:]}."
+    return " ".join([text, *(line if line.endswith(".") else f"{line}." for line in rest)])
 
 
 def _summary(report: Report, folder: Path, reminded: Reminded | None) -> dict:

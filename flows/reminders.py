@@ -19,6 +19,7 @@ from kitflow.app.settings import settings_for_run, today
 from kitflow.core.findings import Finding, Severity
 from kitflow.core.ledger import SENT, LedgerRow, failed_for_good, pending_rows
 from kitflow.core.obligations import AccountDue, Plan
+from kitflow.mail import outbox_folder
 from kitflow.outbox import DeliveryResult, LedgerUnavailableError, reminder_keys
 from tasks.inputs import read_acquisitions_task
 from tasks.reminders import (
@@ -44,9 +45,24 @@ class ReminderSummary:
     findings: int
     csv: str | None
     delivery_error: str | None = None
+    # Where "sent" mail went when no mail server is set up (smtp.host): the outbox folder.
+    outbox: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+def outbox_of(settings: Settings) -> str | None:
+    """The outbox folder mail goes to when no mail server is set up; None when one is."""
+    return None if settings.smtp.host else str(outbox_folder(settings))
+
+
+def delivered_text(sent: int, outbox: str | None, *, now: bool = False) -> str:
+    """ "21 sendt", or, without a mail server, where the 21 went: a person must not think the
+    mail has reached anyone when it lies in a folder."""
+    if outbox:
+        return f"{sent} lagt i udbakken {outbox} (ingen mailserver sat op)"
+    return f"{sent} sendt nu" if now else f"{sent} sendt"
 
 
 @dataclass(frozen=True)
@@ -155,7 +171,9 @@ def deliver_reminders_step(settings: Settings, reminded: Reminded) -> Reminded:
         rows = ledger_rows_task(settings, plan)
         if not isinstance(rows, LedgerUnavailableError):
             error = delivery.stopped_early
-            return Reminded(_summary(plan, n_findings, rows, delivery, error), tuple(rows), plan)
+            summary = _summary(plan, n_findings, rows, delivery, error)
+            summary = dataclasses.replace(summary, outbox=outbox_of(settings))
+            return Reminded(summary, tuple(rows), plan)
         lost = rows
     summary = _summary(plan, n_findings, reminded.rows, None, str(lost))
     return Reminded(summary, reminded.rows, plan, lost)
@@ -175,10 +193,10 @@ def log_reminders(reminded: Reminded) -> None:
         )
     delivered = sum(r.state == SENT for r in reminded.rows)
     logger.info(
-        "Påmindelser %s: %d planlagt, %d sendt nu (%d i alt), %d venter, %d fejlet",
+        "Påmindelser %s: %d planlagt, %s (%d i alt), %d venter, %d fejlet",
         summary.as_of,
         summary.planned,
-        summary.sent,
+        delivered_text(summary.sent, summary.outbox, now=True),
         delivered,
         summary.pending,
         summary.failed,

@@ -110,7 +110,7 @@ def run(
     """Run the nightly flow once, as a real Prefect flow run."""
     date = _as_of(as_of)
     _quiet_temporary_server()
-    from flows.nightly import afstemning
+    from flows.nightly import afstemning, summary_lines
 
     summary = _run_flow(
         afstemning,
@@ -120,20 +120,8 @@ def run(
         send=not no_send,
         config_file=_text(config),
     )
-    typer.echo(f"Rapporterne er skrevet til {summary['output']}")
-    later = summary.get("later") or 0
-    typer.echo(
-        f"{summary['bookings_read']} posteringer læst ({summary['duplicates']} dubletter talt "
-        f"én gang), {summary['unmatched']} ikke matchede, {summary['internal']} interne, "
-        + (f"{later} bogført efter opgørelsesdatoen, " if later else "")
-        + f"{summary['quarantined']} i karantæne; {summary['projects_in_bilag']} projekter skal "
-        f"aflægge særskilt anlægsregnskab, {summary['overdue']} er over fristen."
-    )
-    if (r := summary.get("reminders")) is not None:
-        typer.echo(
-            f"Påmindelser: {r['planned']} planlagt, {r['sent']} sendt, {r['pending']} venter, "
-            f"{r['failed']} fejlet" + ("" if not no_send else " (--no-send: intet sendt)")
-        )
+    for line in summary_lines(summary, send=not no_send):
+        typer.echo(line)
 
 
 @app.command()
@@ -193,14 +181,13 @@ def mail_reports(
     """Mail a run's anlaegsregnskab.xlsx and .docx to the report recipients (flow rapportmail)."""
     date = _as_of(as_of)
     _quiet_temporary_server()
-    from flows.report_mail import rapportmail
+    from flows.report_mail import rapportmail, result_text
 
     r = _run_flow(
         rapportmail, as_of=date, out_dir=_text(out), send=not no_send, config_file=_text(config)
     )
     typer.echo(
-        f"Rapportmail {r['as_of']} ({r['folder']}): {r['recipients']} modtagere, {r['sent']} "
-        f"sendt nu, {r['pending']} venter, {r['failed']} fejlet"
+        f"Rapportmail {r['as_of']} ({r['folder']}): {result_text(r)}"
         + (" (--no-send: intet sendt)" if no_send else "")
     )
     if r["delivery_error"]:
