@@ -188,6 +188,8 @@ def summary_lines(summary: dict, send: bool = True) -> list[str]:
                 f"{r['failed']} fejlet"
             )
         lines.append(f"Påmindelser: {r['planned']} planlagt, {what}")
+        if r.get("ledger_warning"):
+            lines.append(f"Advarsel: {r['ledger_warning']}")
     return lines
 
 

@@ -14,7 +14,7 @@ from prefect.runtime import flow_run
 from config.settings import Settings
 from flows.failure import failed_with_reason
 from kitflow.app.inputs import acquisitions_path
-from kitflow.app.reminders import load_accounts
+from kitflow.app.reminders import ledger_warning, load_accounts
 from kitflow.app.settings import settings_for_run, today
 from kitflow.core.findings import Finding, Severity
 from kitflow.core.ledger import SENT, LedgerRow, failed_for_good, pending_rows
@@ -47,6 +47,8 @@ class ReminderSummary:
     delivery_error: str | None = None
     # Where "sent" mail went when no mail server is set up (smtp.host): the outbox folder.
     outbox: str | None = None
+    # Set when this ledger has never served the data folder while another ledger has.
+    ledger_warning: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -138,12 +140,19 @@ def _summary(
 
 
 def record_reminders(settings: Settings, plan: Plan, n_findings: int) -> Reminded:
-    """Record the plan in the ledger and read its rows back: the reminders as recorded."""
+    """Record the plan in the ledger and read its rows back: the reminders as recorded.
+
+    A ledger that has never served this data folder while another has is a warning (the other
+    ledger's reminders would go out again from this one).
+    """
     logger = get_run_logger()
     if not plan.open_day:
         logger.info("%s er ikke en arbejdsdag: ingen påmindelser sendes i dag", plan.as_of)
         summary = ReminderSummary(plan.as_of.isoformat(), False, 0, 0, 0, 0, 0, n_findings, None)
         return Reminded(summary, (), plan)
+    warning = ledger_warning(settings, Path(settings.data_dir))
+    if warning is not None:
+        logger.warning("%s", warning)
     recorded = record_task(settings, plan)
     rows = (
         recorded
@@ -151,8 +160,14 @@ def record_reminders(settings: Settings, plan: Plan, n_findings: int) -> Reminde
         else ledger_rows_task(settings, plan)
     )
     if isinstance(rows, LedgerUnavailableError):  # log_reminders says it
-        return Reminded(_summary(plan, n_findings, None, None, str(rows)), (), plan, rows)
-    return Reminded(_summary(plan, n_findings, rows, None, None), tuple(rows), plan)
+        summary = _summary(plan, n_findings, None, None, str(rows))
+        return Reminded(_with(summary, ledger_warning=warning), (), plan, rows)
+    summary = _summary(plan, n_findings, rows, None, None)
+    return Reminded(_with(summary, ledger_warning=warning), tuple(rows), plan)
+
+
+def _with(summary: ReminderSummary, **changes: object) -> ReminderSummary:
+    return dataclasses.replace(summary, **changes)
 
 
 def deliver_reminders_step(settings: Settings, reminded: Reminded) -> Reminded:
@@ -164,6 +179,7 @@ def deliver_reminders_step(settings: Settings, reminded: Reminded) -> Reminded:
     if not reminded.plan.open_day or reminded.ledger_error is not None:
         return reminded
     plan, n_findings = reminded.plan, reminded.summary.findings
+    warned = reminded.summary.ledger_warning
     delivery = deliver_reminders(settings, plan)
     if isinstance(delivery, LedgerUnavailableError):
         lost = delivery
@@ -172,11 +188,11 @@ def deliver_reminders_step(settings: Settings, reminded: Reminded) -> Reminded:
         if not isinstance(rows, LedgerUnavailableError):
             error = delivery.stopped_early
             summary = _summary(plan, n_findings, rows, delivery, error)
-            summary = dataclasses.replace(summary, outbox=outbox_of(settings))
+            summary = _with(summary, outbox=outbox_of(settings), ledger_warning=warned)
             return Reminded(summary, tuple(rows), plan)
         lost = rows
     summary = _summary(plan, n_findings, reminded.rows, None, str(lost))
-    return Reminded(summary, reminded.rows, plan, lost)
+    return Reminded(_with(summary, ledger_warning=warned), reminded.rows, plan, lost)
 
 
 def log_reminders(reminded: Reminded) -> None:

@@ -230,6 +230,8 @@ def _reminders_text(reminders: Mapping[str, object] | None, send: bool) -> str:
         right=(0, 1, 2, 3),
     )
     notes = []
+    if reminders.get("ledger_warning"):
+        notes.append(f"⚠️ {md(reminders['ledger_warning'])}.")
     if outbox and send:
         notes.append(
             "Ingen mailserver er sat op (smtp.host): mailene er ikke sendt til nogen, men lagt "

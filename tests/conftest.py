@@ -14,6 +14,9 @@ from hypothesis import settings as hypothesis_settings
 # and the machine is offline.
 _PREFECT_HOME = tempfile.mkdtemp(prefix="kitflow-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
+# kitflow's default state folder is the user's ($XDG_STATE_HOME/kitflow): the tests' own, never
+# the developer's (subprocesses inherit it).
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="kitflow-state-home-")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 for _name in list(os.environ):

@@ -155,7 +155,12 @@ def test_cli_run_replaces_the_folder_whole_and_says_what_it_did(
     shutil.copytree(folder, out / "2020-12-31")
     (out / "2020-12-31" / "stale.txt").write_text("from an earlier run")
     monkeypatch.setenv("KITFLOW_STATE_DIR", str(tmp_path / "state"))
-    result = CliRunner().invoke(app, ["run", "--out", str(out), "--as-of", "2020-12-31"])
+    # A data folder of its own: the example's has been served by the module run's ledger, and
+    # a new ledger on it would (rightly) add a warning to the output.
+    data = shutil.copytree(EXAMPLE_DATA, tmp_path / "data")
+    result = CliRunner().invoke(
+        app, ["run", "--data", str(data), "--out", str(out), "--as-of", "2020-12-31"]
+    )
     assert result.exit_code == 0, result.output
     assert not (out / "2020-12-31" / "stale.txt").exists()
     assert (out / "2020-12-31" / "reconciliation.csv").exists()
