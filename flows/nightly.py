@@ -196,8 +196,8 @@ def summary_lines(summary: dict, send: bool = True) -> list[str]:
 def summary_sentence(summary: dict, send: bool = True) -> str:
     """The run's last log line: `summary_lines` as one paragraph."""
     day = dt.date.fromisoformat(summary["as_of"])
-    first, *rest = summary_lines(summary, send)
-    text = f"Afstemning pr. {day:%d.%m.%Y}: r{first[1:]}."
+    _where, *rest = summary_lines(summary, send)
+    text = f"Afstemning pr. {day:%d.%m.%Y}: rapporterne er skrevet til {summary['output']}."
     return " ".join([text, *(line if line.endswith(".") else f"{line}." for line in rest)])
 
 

@@ -60,8 +60,8 @@ def outbox_of(settings: Settings) -> str | None:
 
 
 def delivered_text(sent: int, outbox: str | None, *, now: bool = False) -> str:
-    """ "21 sendt", or, without a mail server, where the 21 went: a person must not think the
-    mail has reached anyone when it lies in a folder."""
+    """The mail delivered, as a person reads it: "21 sendt", or, without a mail server, where
+    the 21 went (they must not think the mail has reached anyone when it lies in a folder)."""
     if outbox:
         return f"{sent} lagt i udbakken {outbox} (ingen mailserver sat op)"
     return f"{sent} sendt nu" if now else f"{sent} sendt"
