@@ -1,5 +1,6 @@
 # The two commands of the README: `make run` and `make test`. Each sets up .venv first.
-PY ?= python3
+# kitflow needs Python 3.11 (README, "Requirements"): python3.11 where there is one.
+PY ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
 AS_OF ?= 2020-12-31

@@ -24,6 +24,15 @@ DEFAULT_CONFIG_FILE = CONFIG_DIR / "kitflow.toml"
 EXAMPLE_DATA_DIR = CONFIG_DIR / "example"
 DEFAULT_TIMEZONE = "Europe/Copenhagen"
 
+
+def user_state_dir() -> Path:
+    """kitflow's state for this user, the same from whichever folder kitflow is started:
+    `$XDG_STATE_HOME/kitflow`, else `~/.local/state/kitflow` (the XDG base directories)."""
+    base = os.environ.get("XDG_STATE_HOME", "")
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "state"
+    return root / "kitflow"
+
+
 # The settings file `load_settings` was given, for the one Settings being built: a context
 # variable, so loading never changes the process's environment (threads and runs share it).
 _config_file: ContextVar[Path | None] = ContextVar("kitflow_config_file", default=None)
@@ -113,7 +122,11 @@ class Settings(BaseSettings):
 
     data_dir: Path = EXAMPLE_DATA_DIR
     output_dir: Path = Path("out")
-    state_dir: Path = Path("state")
+    # The reminder ledger (SQLite, unless database_url), the outbox folder, the run locks and
+    # the small hand-over files: the user's own folder, never one relative to where kitflow is
+    # started (from another folder, a run once made a new, empty ledger and would have sent
+    # every reminder again).
+    state_dir: Path = Field(default_factory=user_state_dir)
     database_url: str | None = None
     # The reminder ledger (and, on PostgreSQL, the run lock's connection). Connecting: a
     # database on the municipality's network answers in milliseconds; 10 s rides out a busy
@@ -136,6 +149,9 @@ class Settings(BaseSettings):
     explanation_threshold_amount: Decimal | None = None
     # A booking whose cells do not parse is quarantined; above this many, the run stops.
     max_quarantined_rows: int = 100
+    # Bookings on løbenumre the register does not know are each a warning, and count in no
+    # project; added up without their sign above this many kr., they stop the run. None: never.
+    max_unmatched_amount: Decimal | None = Field(default=None, ge=0)
     # One run per data folder: a second run waits this long for the first, then stops.
     lock_wait_seconds: float = 300.0
     # How far an .xlsx may unpack before it is read (zip bombs); see InputLimits.

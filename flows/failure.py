@@ -16,7 +16,13 @@ from config.settings import Settings
 from kitflow.app.inputs import acquisitions_path, load_acquisitions
 from kitflow.app.settings import settings_for_run
 from kitflow.core.findings import KitflowError
-from kitflow.mail import build_message, new_message_id, open_transport
+from kitflow.mail import (
+    FolderTransport,
+    build_message,
+    new_message_id,
+    open_transport,
+    outbox_folder,
+)
 
 T = TypeVar("T")
 
@@ -90,6 +96,7 @@ def failure_message(
         f"Se kørslen og dens log i Prefect: {run_url}"
         if run_url
         else "Kørslens log ligger i Prefect på den maskine, der kørte den.",
+        f"Datamappe: {Path(settings.data_dir).resolve()}",
         f"Kørt på: {socket.gethostname()}",
         "",
         "Rettes årsagen, kan kørslen startes igen fra Prefect (Run) eller med `kitflow run`.",
@@ -160,7 +167,11 @@ RETRY_DELAYS: tuple[float, ...] = (5.0, 30.0)
 
 
 def mail_koncern_it(flow: Any, flow_run: Any, state: Any) -> None:
-    """Prefect hook (on_failure, on_crashed): tell Koncern IT the run failed, and why."""
+    """Prefect hook (on_failure, on_crashed): tell Koncern IT the run failed, and why.
+
+    A run with `send` off (`kitflow run --no-send`) sends no mail at all: the failure mail is
+    written to the outbox folder instead, and the log says where.
+    """
     from prefect.logging.loggers import flow_run_logger
 
     logger = flow_run_logger(flow_run, flow)
@@ -173,17 +184,25 @@ def mail_koncern_it(flow: Any, flow_run: Any, state: Any) -> None:
         state_name=state.name,
         reason=state.message or state.name,
         run_url=run_url(flow_run.id),
+        send=params.get("send") is not False,
     )
     (logger.info if ok else logger.error)("%s", said)
 
 
 def tell_koncern_it(
-    settings: Settings, *, run_name: str, state_name: str, reason: str, run_url: str | None
+    settings: Settings,
+    *,
+    run_name: str,
+    state_name: str,
+    reason: str,
+    run_url: str | None,
+    send: bool = True,
 ) -> tuple[bool, str]:
-    """Mail Koncern IT that a run failed, without Prefect: (sent, a line saying what happened).
+    """Mail Koncern IT that a run failed, without Prefect: (done, a line saying what happened).
 
     Used by the hook, and by `kitflow run` itself when the Prefect server is away (the hook
-    then never runs).
+    then never runs). With `send` off (`--no-send`) nothing is sent: the mail is written to
+    the outbox folder, and the line says where.
     """
     try:
         to = koncern_it_address(settings)
@@ -201,6 +220,16 @@ def tell_koncern_it(
         run_url=run_url,
         now=dt.datetime.now(dt.UTC),
     )
+    if not send:
+        folder = outbox_folder(settings)
+        try:
+            FolderTransport(folder).send(msg)
+        except OSError as exc:
+            return False, f"Mailen om fejlen kunne ikke lægges i udbakken {folder}: {exc}"
+        return True, (
+            f"Intet er sendt (--no-send): mailen om fejlen til Koncern IT ({', '.join(to)}) er "
+            f"lagt i udbakken {folder}"
+        )
     try:
         send_with_retries(settings, msg, RETRY_DELAYS)
     except (OSError, KitflowError) as exc:  # one line: the run has failed already

@@ -18,16 +18,23 @@ from flows.orphans import crash_orphans, remember
 from flows.reminders import (
     Reminded,
     deliver_reminders_step,
+    delivered_text,
+    log_findings,
     log_reminders,
     prepare,
     record_reminders,
     with_csv,
 )
-from kitflow.app.inputs import acquisitions_path, combine_exports, export_paths, register_path
+from kitflow.app.inputs import (
+    acquisitions_missing,
+    acquisitions_path,
+    combine_exports,
+    export_paths,
+    register_path,
+)
 from kitflow.app.reminders import save_accounts
 from kitflow.app.settings import bookings_options, settings_for_run, thresholds, today
 from kitflow.core.accounts import Report, accounts_due
-from kitflow.core.findings import Severity
 from kitflow.readers import READ_WORKERS, reading_order
 from reports.reminders_csv import REMINDERS_CSV
 from tasks.accounts import reconcile_task
@@ -138,10 +145,12 @@ def _run(settings: Settings, as_of: dt.date, send: bool) -> dict:
     # and a ledger that does not answer costs the reminders, not the reports.
     reminded: Reminded | None = None
     if acquisitions_path(data).is_file():
-        plan, n_findings = prepare(settings, as_of, accounts)
-        reminded = record_reminders(settings, plan, n_findings)
+        plan, planning = prepare(settings, as_of, accounts, log=False)
+        reminded = record_reminders(settings, plan, len(planning))
     else:
-        logger.warning("%s findes ikke: ingen påmindelser i denne kørsel", acquisitions_path(data))
+        planning = [acquisitions_missing(acquisitions_path(data))]
+    # Every finding `kitflow check` prints, in its order, into findings.csv and the summary.
+    report = report.with_findings(planning)
     recorded = None if reminded is None or reminded.ledger_error else reminded.rows
     folder = write_reports_task(opaque(report), Path(settings.output_dir), recorded)
     if reminded is not None:
@@ -154,9 +163,7 @@ def _run(settings: Settings, as_of: dt.date, send: bool) -> dict:
         if recorded is not None:
             reminded = with_csv(reminded, folder / REMINDERS_CSV)
         log_reminders(reminded)
-    for finding in report.findings:
-        log = logger.info if finding.severity is Severity.INFO else logger.warning
-        log(str(finding))
+    log_findings(report.findings)
     summary = _summary(report, folder, reminded)
     publish_artifacts_task(
         opaque(report),
@@ -168,10 +175,45 @@ def _run(settings: Settings, as_of: dt.date, send: bool) -> dict:
         send=send,
         base_url=settings.effective_report_base_url,
     )
-    logger.info("Afstemning %s: %s", as_of, summary)
+    logger.info("%s", summary_sentence(summary, send))
     if reminded is not None and reminded.ledger_error is not None:
         raise reminded.ledger_error  # the reports are written; the run fails with one line
     return summary
+
+
+def summary_lines(summary: dict, send: bool = True) -> list[str]:
+    """The run's result in Danish, as `kitflow run` prints it: where the reports are, the
+    bookings and projects, and the reminders (when acquisitions.xlsx was there)."""
+    later = summary.get("later") or 0
+    lines = [
+        f"Rapporterne er skrevet til {summary['output']}",
+        f"{summary['bookings_read']} posteringer læst ({summary['duplicates']} dubletter talt "
+        f"én gang), {summary['unmatched']} ikke matchede, {summary['internal']} interne, "
+        + (f"{later} bogført efter opgørelsesdatoen, " if later else "")
+        + f"{summary['quarantined']} i karantæne; {summary['projects_in_bilag']} projekter skal "
+        f"aflægge særskilt anlægsregnskab, {summary['overdue']} er over fristen.",
+    ]
+    if (r := summary.get("reminders")) is not None:
+        if not send:
+            what = f"{r['sent']} sendt, {r['pending']} venter, {r['failed']} fejlet"
+            what += " (--no-send: intet sendt)"
+        else:
+            what = (
+                f"{delivered_text(r['sent'], r.get('outbox'))}, {r['pending']} venter, "
+                f"{r['failed']} fejlet"
+            )
+        lines.append(f"Påmindelser: {r['planned']} planlagt, {what}")
+        if r.get("ledger_warning"):
+            lines.append(f"Advarsel: {r['ledger_warning']}")
+    return lines
+
+
+def summary_sentence(summary: dict, send: bool = True) -> str:
+    """The run's last log line: `summary_lines` as one paragraph."""
+    day = dt.date.fromisoformat(summary["as_of"])
+    _where, *rest = summary_lines(summary, send)
+    text = f"Afstemning pr. {day:%d.%m.%Y}: rapporterne er skrevet til {summary['output']}."
+    return " ".join([text, *(line if line.endswith(".") else f"{line}." for line in rest)])
 
 
 def _summary(report: Report, folder: Path, reminded: Reminded | None) -> dict:

@@ -14,11 +14,12 @@ from prefect.runtime import flow_run
 from config.settings import Settings
 from flows.failure import failed_with_reason
 from kitflow.app.inputs import acquisitions_path
-from kitflow.app.reminders import load_accounts
+from kitflow.app.reminders import ledger_warning, load_accounts
 from kitflow.app.settings import settings_for_run, today
-from kitflow.core.findings import Severity
+from kitflow.core.findings import Finding, Severity
 from kitflow.core.ledger import SENT, LedgerRow, failed_for_good, pending_rows
 from kitflow.core.obligations import AccountDue, Plan
+from kitflow.mail import outbox_folder
 from kitflow.outbox import DeliveryResult, LedgerUnavailableError, reminder_keys
 from tasks.inputs import read_acquisitions_task
 from tasks.reminders import (
@@ -44,9 +45,26 @@ class ReminderSummary:
     findings: int
     csv: str | None
     delivery_error: str | None = None
+    # Where "sent" mail went when no mail server is set up (smtp.host): the outbox folder.
+    outbox: str | None = None
+    # Set when this ledger has never served the data folder while another ledger has.
+    ledger_warning: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+def outbox_of(settings: Settings) -> str | None:
+    """The outbox folder mail goes to when no mail server is set up; None when one is."""
+    return None if settings.smtp.host else str(outbox_folder(settings))
+
+
+def delivered_text(sent: int, outbox: str | None, *, now: bool = False) -> str:
+    """The mail delivered, as a person reads it: "21 sendt", or, without a mail server, where
+    the 21 went (they must not think the mail has reached anyone when it lies in a folder)."""
+    if outbox:
+        return f"{sent} lagt i udbakken {outbox} (ingen mailserver sat op)"
+    return f"{sent} sendt nu" if now else f"{sent} sendt"
 
 
 @dataclass(frozen=True)
@@ -69,20 +87,29 @@ class Reminded:
 
 
 def prepare(
-    settings: Settings, as_of: dt.date, accounts: Sequence[AccountDue] | None
-) -> tuple[Plan, int]:
-    """Read acquisitions.xlsx and plan C1–C6; the findings logged. (The plan, how many.)"""
-    logger = get_run_logger()
+    settings: Settings,
+    as_of: dt.date,
+    accounts: Sequence[AccountDue] | None,
+    *,
+    log: bool = True,
+) -> tuple[Plan, list[Finding]]:
+    """Read acquisitions.xlsx and plan C1–C6: the plan, and the register's and the plan's
+    findings (in `kitflow check`'s order), logged unless `log` is off."""
     register, findings = read_acquisitions_task(
         acquisitions_path(Path(settings.data_dir)), settings.input_limits
     )
     plan = plan_task(settings, register, as_of, accounts)
-    for finding in [*findings, *plan.findings]:
-        if finding.severity is Severity.INFO:
-            logger.info("%s", finding)
-        else:
-            logger.warning("%s", finding)
-    return plan, len(findings) + len(plan.findings)
+    found = [*findings, *plan.findings]
+    if log:
+        log_findings(found)
+    return plan, found
+
+
+def log_findings(findings: Sequence[Finding]) -> None:
+    """Each finding a line of the run's log: info as info, the rest as warnings."""
+    logger = get_run_logger()
+    for finding in findings:
+        (logger.info if finding.severity is Severity.INFO else logger.warning)("%s", finding)
 
 
 def _summary(
@@ -113,12 +140,19 @@ def _summary(
 
 
 def record_reminders(settings: Settings, plan: Plan, n_findings: int) -> Reminded:
-    """Record the plan in the ledger and read its rows back: the reminders as recorded."""
+    """Record the plan in the ledger and read its rows back: the reminders as recorded.
+
+    A ledger that has never served this data folder while another has is a warning (the other
+    ledger's reminders would go out again from this one).
+    """
     logger = get_run_logger()
     if not plan.open_day:
         logger.info("%s er ikke en arbejdsdag: ingen påmindelser sendes i dag", plan.as_of)
         summary = ReminderSummary(plan.as_of.isoformat(), False, 0, 0, 0, 0, 0, n_findings, None)
         return Reminded(summary, (), plan)
+    warning = ledger_warning(settings, Path(settings.data_dir))
+    if warning is not None:
+        logger.warning("%s", warning)
     recorded = record_task(settings, plan)
     rows = (
         recorded
@@ -126,8 +160,14 @@ def record_reminders(settings: Settings, plan: Plan, n_findings: int) -> Reminde
         else ledger_rows_task(settings, plan)
     )
     if isinstance(rows, LedgerUnavailableError):  # log_reminders says it
-        return Reminded(_summary(plan, n_findings, None, None, str(rows)), (), plan, rows)
-    return Reminded(_summary(plan, n_findings, rows, None, None), tuple(rows), plan)
+        summary = _summary(plan, n_findings, None, None, str(rows))
+        return Reminded(_with(summary, ledger_warning=warning), (), plan, rows)
+    summary = _summary(plan, n_findings, rows, None, None)
+    return Reminded(_with(summary, ledger_warning=warning), tuple(rows), plan)
+
+
+def _with(summary: ReminderSummary, **changes: object) -> ReminderSummary:
+    return dataclasses.replace(summary, **changes)
 
 
 def deliver_reminders_step(settings: Settings, reminded: Reminded) -> Reminded:
@@ -139,6 +179,7 @@ def deliver_reminders_step(settings: Settings, reminded: Reminded) -> Reminded:
     if not reminded.plan.open_day or reminded.ledger_error is not None:
         return reminded
     plan, n_findings = reminded.plan, reminded.summary.findings
+    warned = reminded.summary.ledger_warning
     delivery = deliver_reminders(settings, plan)
     if isinstance(delivery, LedgerUnavailableError):
         lost = delivery
@@ -146,10 +187,12 @@ def deliver_reminders_step(settings: Settings, reminded: Reminded) -> Reminded:
         rows = ledger_rows_task(settings, plan)
         if not isinstance(rows, LedgerUnavailableError):
             error = delivery.stopped_early
-            return Reminded(_summary(plan, n_findings, rows, delivery, error), tuple(rows), plan)
+            summary = _summary(plan, n_findings, rows, delivery, error)
+            summary = _with(summary, outbox=outbox_of(settings), ledger_warning=warned)
+            return Reminded(summary, tuple(rows), plan)
         lost = rows
     summary = _summary(plan, n_findings, reminded.rows, None, str(lost))
-    return Reminded(summary, reminded.rows, plan, lost)
+    return Reminded(_with(summary, ledger_warning=warned), reminded.rows, plan, lost)
 
 
 def log_reminders(reminded: Reminded) -> None:
@@ -166,10 +209,10 @@ def log_reminders(reminded: Reminded) -> None:
         )
     delivered = sum(r.state == SENT for r in reminded.rows)
     logger.info(
-        "Påmindelser %s: %d planlagt, %d sendt nu (%d i alt), %d venter, %d fejlet",
+        "Påmindelser %s: %d planlagt, %s (%d i alt), %d venter, %d fejlet",
         summary.as_of,
         summary.planned,
-        summary.sent,
+        delivered_text(summary.sent, summary.outbox, now=True),
         delivered,
         summary.pending,
         summary.failed,
@@ -189,8 +232,8 @@ def remind(
     The reminders run's steps. (The nightly run takes the same steps in another order: it
     publishes its reports, reminders.csv as recorded, before it sends.)
     """
-    plan, n_findings = prepare(settings, as_of, accounts)
-    reminded = record_reminders(settings, plan, n_findings)
+    plan, findings = prepare(settings, as_of, accounts)
+    reminded = record_reminders(settings, plan, len(findings))
     if send:
         reminded = deliver_reminders_step(settings, reminded)
     if reminded.ledger_error is None:  # else the states are not known: no CSV that guesses

@@ -8,6 +8,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
+from flows.reminders import delivered_text, outbox_of
 from kitflow.app.settings import settings_for_run, today
 from kitflow.core.ledger import failed_for_good, pending_rows
 from kitflow.outbox import FAILED, SENT
@@ -56,6 +57,8 @@ def rapportmail(
         "pending": 0,
         "failed": 0,
         "delivery_error": None,
+        # Where the mail went without a mail server (smtp.host); None with one, or not sent.
+        "outbox": outbox_of(settings) if send else None,
     }
     keys, added, cancelled = queue_report_task(settings, folder)
     if not keys:
@@ -84,14 +87,23 @@ def rapportmail(
                 else "opgivet"
             )
             logger.warning("Rapportmail til %s fejlede (%s): %s", r.recipient, retry, r.last_error)
+    total = sum(r.state == SENT for r in rows)
+    # The Resultat sentence last: it is a sentence of its own, with its own full stop.
     logger.info(
-        "Rapportmail %s: %s. %d modtagere, %d sendt nu, %d i alt sendt, %d venter, %d fejlet",
+        "Rapportmail %s: %s%s. %s",
         folder.name,
+        result_text(result),
+        f" ({total} i alt sendt)" if total != result["sent"] else "",
         summary.resultat,
-        result["recipients"],
-        result["sent"],
-        sum(r.state == SENT for r in rows),
-        result["pending"],
-        result["failed"],
     )
     return result
+
+
+def result_text(result: dict) -> str:
+    """ "1 modtager, 1 sendt nu, 0 venter, 0 fejlet" (or where the mail went, without a server)."""
+    n = result["recipients"]
+    sent = delivered_text(result["sent"], result.get("outbox"), now=True)
+    return (
+        f"{n} {'modtager' if n == 1 else 'modtagere'}, {sent}, {result['pending']} venter, "
+        f"{result['failed']} fejlet"
+    )

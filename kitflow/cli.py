@@ -124,7 +124,9 @@ def _server_problem() -> str | None:
     return f"Prefect-serveren på {url} svarer ikke ({type(problem).__name__}: {problem})"
 
 
-def _server_lost(problem: str, run_name: str, *, started: bool, settings_of: Callable[[], Any]):
+def _server_lost(
+    problem: str, run_name: str, *, started: bool, send: bool, settings_of: Callable[[], Any]
+):
     """One line, Koncern IT mailed directly (the run's own hook needs the server), exit 5."""
     from flows.failure import tell_koncern_it
 
@@ -132,7 +134,12 @@ def _server_lost(problem: str, run_name: str, *, started: bool, settings_of: Cal
     reason = f"{problem}; {what}"
     try:
         _ok, said = tell_koncern_it(
-            settings_of(), run_name=run_name, state_name="Crashed", reason=reason, run_url=None
+            settings_of(),
+            run_name=run_name,
+            state_name="Crashed",
+            reason=reason,
+            run_url=None,
+            send=send,
         )
     except KitflowError as exc:  # the settings themselves: said, the server is the news here
         said = f"Ingen mail om fejlen til Koncern IT ({exc})"
@@ -178,8 +185,9 @@ def _run_flow(
     import httpx
     from prefect.exceptions import PrefectHTTPStatusError
 
+    send = parameters.get("send") is not False  # --no-send sends no failure mail either
     if (problem := _server_problem()) is not None:
-        _server_lost(problem, run_name, started=False, settings_of=settings_of)
+        _server_lost(problem, run_name, started=False, send=send, settings_of=settings_of)
     _short_tracebacks_when_the_server_goes()
     try:
         return flow_fn(**parameters)
@@ -190,7 +198,7 @@ def _run_flow(
         if isinstance(exc, PrefectHTTPStatusError) and exc.response.status_code < 500:
             raise  # the server answered: a defect, with its traceback
         problem = _server_problem() or f"Prefect-serveren svarer ikke ({type(exc).__name__})"
-        _server_lost(problem, run_name, started=True, settings_of=settings_of)
+        _server_lost(problem, run_name, started=True, send=send, settings_of=settings_of)
 
 
 @app.command()
@@ -204,7 +212,7 @@ def run(
     """Run the nightly flow once, as a real Prefect flow run."""
     date = _as_of(as_of)
     _quiet_temporary_server()
-    from flows.nightly import afstemning
+    from flows.nightly import afstemning, summary_lines
 
     summary = _run_flow(
         afstemning,
@@ -216,20 +224,8 @@ def run(
         send=not no_send,
         config_file=_text(config),
     )
-    typer.echo(f"Rapporterne er skrevet til {summary['output']}")
-    later = summary.get("later") or 0
-    typer.echo(
-        f"{summary['bookings_read']} posteringer læst ({summary['duplicates']} dubletter talt "
-        f"én gang), {summary['unmatched']} ikke matchede, {summary['internal']} interne, "
-        + (f"{later} bogført efter opgørelsesdatoen, " if later else "")
-        + f"{summary['quarantined']} i karantæne; {summary['projects_in_bilag']} projekter skal "
-        f"aflægge særskilt anlægsregnskab, {summary['overdue']} er over fristen."
-    )
-    if (r := summary.get("reminders")) is not None:
-        typer.echo(
-            f"Påmindelser: {r['planned']} planlagt, {r['sent']} sendt, {r['pending']} venter, "
-            f"{r['failed']} fejlet" + ("" if not no_send else " (--no-send: intet sendt)")
-        )
+    for line in summary_lines(summary, send=not no_send):
+        typer.echo(line)
 
 
 @app.command()
@@ -289,7 +285,7 @@ def mail_reports(
     """Mail a run's anlaegsregnskab.xlsx and .docx to the report recipients (flow rapportmail)."""
     date = _as_of(as_of)
     _quiet_temporary_server()
-    from flows.report_mail import rapportmail
+    from flows.report_mail import rapportmail, result_text
 
     r = _run_flow(
         rapportmail,
@@ -301,8 +297,7 @@ def mail_reports(
         config_file=_text(config),
     )
     typer.echo(
-        f"Rapportmail {r['as_of']} ({r['folder']}): {r['recipients']} modtagere, {r['sent']} "
-        f"sendt nu, {r['pending']} venter, {r['failed']} fejlet"
+        f"Rapportmail {r['as_of']} ({r['folder']}): {result_text(r)}"
         + (" (--no-send: intet sendt)" if no_send else "")
     )
     if r["delivery_error"]:

@@ -24,13 +24,6 @@ KEY_RAPPORTER = "afstemning-rapporter"
 KEY_INDLAESNING = "afstemning-indlaesning"
 
 MAX_FINDINGS = 10
-STATUS_TEXT = {
-    DueStatus.IGANGVAERENDE: "igangværende",
-    DueStatus.IKKE_FORFALDEN: "ikke forfalden",
-    DueStatus.FORFALDEN: "forfalden",
-    DueStatus.OVERSKREDET: "over fristen",
-    DueStatus.AFLAGT: "aflagt",
-}
 SEVERITY_TEXT = {Severity.ERROR: "Fejl", Severity.WARNING: "Advarsel", Severity.INFO: "Info"}
 FILE_TEXT = {
     "anlaegsregnskab.xlsx": "regnearket: oversigten som i Bilag 4, ét ark pr. projekt",
@@ -230,12 +223,20 @@ def _reminders_text(reminders: Mapping[str, object] | None, send: bool) -> str:
         return "Ingen påmindelser i denne kørsel: registeret acquisitions.xlsx findes ikke."
     if not reminders.get("open_day"):
         return "I dag er ikke en arbejdsdag: ingen påmindelser sendes."
+    outbox = reminders.get("outbox")
     table = _table(
-        ("Planlagt", "Sendt", "Fejlet", "Venter"),
+        ("Planlagt", "Lagt i udbakken" if outbox else "Sendt", "Fejlet", "Venter"),
         [tuple(str(reminders.get(k, 0)) for k in ("planned", "sent", "failed", "pending"))],
         right=(0, 1, 2, 3),
     )
     notes = []
+    if reminders.get("ledger_warning"):
+        notes.append(f"⚠️ {md(reminders['ledger_warning'])}.")
+    if outbox and send:
+        notes.append(
+            "Ingen mailserver er sat op (smtp.host): mailene er ikke sendt til nogen, men lagt "
+            f"som .eml-filer i udbakken {_code(str(outbox))}."
+        )
     if not send:
         notes.append(
             "Planlagt uden afsendelse (send slået fra): de sendes af næste kørsel, der sender "

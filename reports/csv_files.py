@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Sequence
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from enum import StrEnum
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +15,7 @@ from kitflow.core.combine import QUARANTINE_COLUMNS
 from kitflow.core.money import kr_csv
 from kitflow.core.reconcile import PostFigures
 from reports.format import rounded_pct, safe_text
+from reports.labels import AFLAEGGELSE_TEXT, STATUS_TEXT, label
 
 ALL_PROJECTS = "I alt, alle projekter"
 
@@ -105,24 +108,36 @@ QUARANTINE_CSV: Columns = (
 )
 QUARANTINE_HEADER = tuple(name for name, _ in QUARANTINE_CSV)
 
+
+def _codes(words: Mapping[StrEnum, str]) -> str:
+    """A column's codes with the words the workbook shows for them: `forfalden` (Forfalden)."""
+    return ", ".join(f"`{code}` ({label(code)})" for code in words)
+
+
 DUE_CSV: Columns = (
     ("projekt", "the project"),
     ("brutto_udgifter", "its gross expenditure (matched bookings), kr."),
-    ("brutto_indtaegter", "its gross income, kr., as a positive amount"),
+    (
+        "brutto_indtaegter",
+        "its gross income, kr., negative as in reconciliation.csv (matched bookings)",
+    ),
     ("faerdiggjort", "the completion date that counts (rule A2), `yyyy-mm-dd`; empty: none"),
     ("frist", "the deadline, 31 December of the completion year; empty: none yet"),
     (
         "aflaeggelse",
-        "`saerskilt` (a separate account: gross expenditure or income at or above the "
-        "threshold, rule A1) or `aarsregnskab` (with the annual accounts)",
+        "a code, shown in the workbook as the words in brackets: "
+        f"{_codes(AFLAEGGELSE_TEXT)}. A separate account when gross expenditure or income "
+        "is at or above the threshold (rule A1), else with the annual accounts",
     ),
     (
         "status",
-        "`igangvaerende`, `ikke_forfalden`, `forfalden`, `overskredet` or `aflagt` (rule A2)",
+        f"a code, shown in the workbook as the words in brackets (rule A2): {_codes(STATUS_TEXT)}",
     ),
     ("udvalg", "the committee: the register's Udførende udvalg, else its Udvalg"),
 )
 
+# Every finding `kitflow check` prints for the folder, in its order: the inputs', the accounts'
+# and the reminders' planning's (acquisitions.xlsx, C6).
 FINDINGS_CSV: Columns = (
     ("alvor", "`fejl`, `advarsel` or `info`"),
     ("fil", "the file the finding is about"),
@@ -201,18 +216,28 @@ def booking_rows(
         )
 
 
-def due_rows(report: Report, amount: Callable[[int], object] = kr_csv):
-    """Every project's deadline decision; amounts written by `amount` as in `booking_rows`."""
+def _iso(day: dt.date | None) -> str:
+    return "" if day is None else day.isoformat()
+
+
+def due_rows(
+    report: Report,
+    amount: Callable[[int], object] = kr_csv,
+    date: Callable[[dt.date | None], object] = _iso,
+    words: Callable[[StrEnum], str] = str,
+):
+    """Every project's deadline decision. For the CSV (the defaults): amounts as "1234.56",
+    dates `yyyy-mm-dd`, and the codes; the workbook passes numbers, dates and `label`."""
     for account in report.projects:
         d = account.due
         yield (
             safe_text(d.projekt),
             amount(d.brutto_udgifter),
             amount(d.brutto_indtaegter),
-            "" if d.faerdiggjort is None else d.faerdiggjort.isoformat(),
-            "" if d.frist is None else d.frist.isoformat(),
-            d.aflaeggelse,
-            d.status,
+            date(d.faerdiggjort),
+            date(d.frist),
+            words(d.aflaeggelse),
+            words(d.status),
             safe_text(d.udvalg),
         )
 

@@ -12,21 +12,29 @@ from kitflow.core.ledger import LedgerRow
 from reports.format import safe_text
 
 REMINDERS_CSV = "reminders.csv"
-# The columns and what each holds; docs/data-contract.md's table is made from these.
+# The columns and what each holds; docs/data-contract.md's table is made from these. Danish
+# names, as the other CSV files have (ASCII: æ, ø, å written ae, oe, aa); the values of
+# `tilstand` and `felt` are the ledger's codes, for programs.
 CSV_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("rule", "the obligation reminded of, `C1`–`C6` (docs/reminders.md)"),
-    ("item", "what the reminder is about: a contract, condition or system id, or a project"),
-    ("recipient", "one address"),
-    ("role", "`Udførende`, `Informeret` or `Ansvarlig` (the escalation)"),
+    ("regle", "the obligation reminded of, `C1`–`C6` (docs/reminders.md)"),
+    ("emne", "what the reminder is about: a contract, condition or system id, or a project"),
+    ("modtager", "one address"),
+    ("rolle", "`Udførende`, `Informeret` or `Ansvarlig` (the escalation)"),
     (
-        "milestone",
+        "milepael",
         "days from the item's date and the date: `D-30@2021-01-15` is 30 days before 15 "
         "January 2021, `D+7@…` a week after",
     ),
-    ("state", "`planned`, `sending`, `sent`, `failed` or `cancelled`"),
-    ("header", "`to` or `cc`"),
-    ("attempts", "how many times sending was tried"),
-    ("last_error", "the mail server's last answer when sending failed"),
+    (
+        "tilstand",
+        "a code: `planned` (planlagt, not sent yet), `sending` (being sent), `sent` (sendt: "
+        "handed to the mail server, or written to the outbox folder when there is none), "
+        "`failed` (fejlet; tried again after a while, unless it failed for good) or "
+        "`cancelled` (no longer due)",
+    ),
+    ("felt", "the mail's field the address is in: `to` (Til) or `cc` (Cc)"),
+    ("forsoeg", "how many times sending was tried"),
+    ("sidste_fejl", "the mail server's last answer when sending failed"),
     ("message_id", "the mail's Message-ID, fixed when the reminder was planned"),
 )
 CSV_HEADER = tuple(name for name, _ in CSV_COLUMNS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 import re
@@ -76,11 +77,23 @@ class SheetRows:
     last_col: int
 
 
-def sheet_rows(rows: Iterable[Sequence[object]], first_row: int, float_style: int) -> SheetRows:
-    """Rows of str, int, float or None from first_row on, as SpreadsheetML.
+# Excel's day 0, from which a date cell counts its days (1900's fictitious 29 February aside,
+# which lies before every date kitflow writes).
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def sheet_rows(
+    rows: Iterable[Sequence[object]],
+    first_row: int,
+    float_style: int,
+    date_style: int | None = None,
+) -> SheetRows:
+    """Rows of str, int, float, date or None from first_row on, as SpreadsheetML.
 
     Text becomes inline strings (as openpyxl writes them), numbers their exact repr, floats
-    get the cell style float_style (a cellXfs index), and None (or "") no cell at all.
+    get the cell style float_style (a cellXfs index), dates Excel's day number with the style
+    date_style (so a spreadsheet shows, sorts and filters them as dates), and None (or "") no
+    cell at all.
     """
     strings: dict[str, str] = {}  # the lists repeat file names, dates and texts a lot
     letters: list[str] = []
@@ -108,6 +121,9 @@ def sheet_rows(rows: Iterable[Sequence[object]], first_row: int, float_style: in
                 cells.append(f'<c r="{letters[col]}{number}"{float_attrs}{_float(value)}</v></c>')
             elif kind is int:
                 cells.append(f'<c r="{letters[col]}{number}"><v>{value}</v></c>')
+            elif kind is dt.date and date_style is not None:
+                days = (value - EXCEL_EPOCH).days
+                cells.append(f'<c r="{letters[col]}{number}" s="{date_style}"><v>{days}</v></c>')
             else:
                 cells.append(_other_cell(value, f"{letters[col]}{number}", float_attrs))
         cells.append("</row>")

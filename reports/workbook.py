@@ -17,6 +17,7 @@ from kitflow.core.accounts import ProjectAccount, Report
 from reports import csv_files, sheet_xml
 from reports.csv_files import booking_rows
 from reports.format import fmt_date, safe_text, thousands
+from reports.labels import label as in_words
 from reports.tables import (
     KATEGORI_TEKST,
     Amount,
@@ -207,7 +208,7 @@ def _project_sheet(ws: Worksheet, report: Report, account: ProjectAccount) -> No
         ("Faktisk ibrugtagningsdato", p.ibrugtagningsdato),
         ("Færdiggjort", account.due.faerdiggjort),
         ("Frist for aflæggelse", account.due.frist),
-        ("Status", account.due.status),
+        ("Status", in_words(account.due.status)),
         ("Udvalg", account.due.udvalg),
     )
     for i, (label, value) in enumerate(info, start=3):
@@ -251,7 +252,7 @@ def _project_sheet(ws: Worksheet, report: Report, account: ProjectAccount) -> No
 def _table(
     ws: Worksheet,
     lists: dict[str, sheet_xml.SheetRows],
-    kroner: int,
+    styles: tuple[int, int],
     title: str,
     header: Sequence[str],
     rows: Iterable[Sequence[object]],
@@ -264,7 +265,8 @@ def _table(
     """
     ws.title = title
     _header(ws, 1, header)
-    data = sheet_xml.sheet_rows(rows, 2, kroner)
+    kroner, dates = styles
+    data = sheet_xml.sheet_rows(rows, 2, kroner, dates)
     lists[title] = data
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(data.last_row, 1)}"
@@ -280,7 +282,8 @@ def _in_kroner(ore: int) -> float:
 def write_workbook(report: Report, path: Path) -> None:
     """Oversigt, a sheet per project in the bilag, and the lists a controller works from."""
     wb = Workbook()
-    kroner = _style_id(wb, KR)  # before any other sheet: removing it then moves nothing
+    # Before any other sheet: removing their sheet then moves nothing.
+    styles = (_style_id(wb, KR), _style_id(wb, DATE))
     _oversigt(wb.active, report)
     used = {"oversigt", "ikke matchede", "interne", "karantæne", "forfaldne", "fund", "kørsel"}
     for account in report.overview:
@@ -289,7 +292,7 @@ def write_workbook(report: Report, path: Path) -> None:
     lists: dict[str, sheet_xml.SheetRows] = {}
 
     def table(title: str, header: Sequence[str], rows, widths: Sequence[float]) -> None:
-        _table(wb.create_sheet(), lists, kroner, title, header, rows, widths)
+        _table(wb.create_sheet(), lists, styles, title, header, rows, widths)
 
     booking_widths = (28, 14, 8, 12, 16, 18, 14, 8, 14, 8, 40)
     bookings = csv_files.BOOKING_HEADER
@@ -315,7 +318,8 @@ def write_workbook(report: Report, path: Path) -> None:
             "Status",
             "Udvalg",
         ),
-        csv_files.due_rows(report, amount=_in_kroner),
+        # Real dates and the words for the codes, which due.csv keeps for programs.
+        csv_files.due_rows(report, amount=_in_kroner, date=lambda day: day, words=in_words),
         (50, 18, 18, 12, 12, 14, 16, 24),
     )
     table(

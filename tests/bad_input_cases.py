@@ -35,9 +35,6 @@ class Case:
     where: str  # the location the answer must name (file, and sheet/row where known)
     expect: str  # a phrase the answer must contain
     settings: dict[str, object] = field(default_factory=dict)
-    # False where the answer is one the check alone prints (the reminders' findings, which
-    # the run logs); the run must then still go through with the check's other findings.
-    in_findings_csv: bool = True
     shown: str = ""  # where the answer shows, when not the default for its kind
     writes: str = ""  # a file (glob) the run must write into its output folder, if any
 
@@ -218,6 +215,13 @@ def _bad_amount_with_total(data: Path) -> None:
     _edit_xlsx(data / "bookings" / XLSX_2020, edit)
 
 
+def _misspelt_header(data: Path) -> None:
+    def edit(lines: list[str]) -> list[str]:
+        return [lines[0].replace("Beløb DKK", "Beløp DKK"), *lines[1:]]
+
+    _edit_csv(data / "bookings" / CSV_NO_TOTAL, edit, "utf-8-sig")
+
+
 def _too_many(data: Path) -> None:
     for row in (2, 3, 4):
         _set_csv_cell(row, 1, "XA-44110")(data)
@@ -294,6 +298,12 @@ def _zip_bomb_acquisitions(data: Path) -> None:
     # Three sheets of 400 MiB: each under the limit per part, together over the one per file.
     path = data / "acquisitions.xlsx"
     pad_sheets(path, path, {f"xl/worksheets/sheet{k}.xml": 400 for k in (1, 2, 3)})
+
+
+def _mistyped_loebenummer(data: Path) -> None:
+    # Two bookings of IGA (XA-4411000012) keyed with two digits swapped: XA-4411000102.
+    for row in (6, 10):
+        _set_csv_cell(row, 1, "XA-4411000102")(data)
 
 
 def _missing_register(data: Path) -> None:
@@ -491,8 +501,17 @@ CASES: tuple[Case, ...] = (
         "Ulæseligt beløb i en eksport med totallinje",
         _bad_amount_with_total,
         True,
-        f"{XLSX_2020}:Data!68",
-        "ulæseligt beløb i række 5",
+        f"{XLSX_2020}:Data",
+        'række 5: beløb "1.62845,08" er ikke et tal; uden den stemmer kontroltotalen i række 68 '
+        "ikke (forskel 162.845,08 kr.)",
+    ),
+    Case(
+        "misspelt_header",
+        "Overskrift stavet forkert (Beløp DKK for Beløb DKK)",
+        _misspelt_header,
+        True,
+        CSV_NO_TOTAL,
+        'den har "Beløp DKK" – mente du Beløb DKK?',
     ),
     Case(
         "too_many_quarantined",
@@ -502,6 +521,25 @@ CASES: tuple[Case, ...] = (
         CSV_NO_TOTAL,
         "grænsen er 2",
         {"max_quarantined_rows": 2},
+    ),
+    Case(
+        "mistyped_loebenummer",
+        "Løbenummer med to cifre byttet om (XA-4411000102 for XA-4411000012) i to rækker",
+        _mistyped_loebenummer,
+        False,
+        f"{CSV_NO_TOTAL}:6",
+        "mente du XA-4411000012?",
+        shown="console (check); findings.csv and unmatched.csv; Prefect UI: run log warning and "
+        "the summary's Fund",
+    ),
+    Case(
+        "unmatched_over_limit",
+        "Ukendte løbenumre for mere end max_unmatched_amount (her 100.000 kr.)",
+        _mistyped_loebenummer,
+        True,
+        f"{CSV_NO_TOTAL}:6",
+        "mere end grænsen på 100.000,00 kr.",
+        {"max_unmatched_amount": 100000},
     ),
     Case(
         "bad_amount",
@@ -573,13 +611,13 @@ CASES: tuple[Case, ...] = (
         "Projektnavn på 90 kinesiske tegn (270 byte i UTF-8)",
         _cjk_project_name,
         False,
-        "register.xlsx:Projekter",
+        "register.xlsx:Projekter!4",
         CJK_NAME,
-        in_findings_csv=False,
         writes=f"anlaegsregnskab-{CJK_NAME[:55]}*.docx",
         shown=(
-            "console (check): only the name in the reminders' lines; the run goes through and "
-            "writes the project's bilag as anlaegsregnskab-<name cut to 200 bytes>.docx"
+            "console (check) and findings.csv: only the name in the reminders' warning (C6); "
+            "the run goes through and writes the project's bilag as "
+            "anlaegsregnskab-<name cut to 200 bytes>.docx"
         ),
     ),
     Case(

@@ -14,6 +14,9 @@ from hypothesis import settings as hypothesis_settings
 # and the machine is offline.
 _PREFECT_HOME = tempfile.mkdtemp(prefix="kitflow-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
+# kitflow's default state folder is the user's ($XDG_STATE_HOME/kitflow): the tests' own, never
+# the developer's (subprocesses inherit it).
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="kitflow-state-home-")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 for _name in list(os.environ):
@@ -31,6 +34,15 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_DATA = REPO / "config" / "example"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """Every skip for want of PostgreSQL in one line of the summary (tests/pg.py)."""
+    from pg import as_one_line
+
+    outcome = yield
+    as_one_line(outcome.get_result())
 
 
 @pytest.fixture(scope="session")

@@ -139,7 +139,10 @@ def test_summary_in_danish_with_the_runs_figures(report):
     for f in report.files:
         assert f.file in text.replace("\\", "")
         assert f"`{f.sha256[:12]}`" in text
-    assert "## Fund (1)" in text and "talt én gang" in text
+    # The example's findings: the duplicates (info) and the unknown løbenummer (a warning).
+    assert "## Fund (2)" in text and "talt én gang" in text
+    unknown = "- **Advarsel** eksport_interne_og_ukendte.csv:20: løbenummer XA-9999000001"
+    assert unknown in text.replace("\\", "")
     _tables_are_whole(text)
 
 

@@ -1,5 +1,9 @@
 """End to end on loopback: a real Prefect server on PostgreSQL, a process worker, `kitflow deploy`,
 a run triggered through the API, its output files and artifacts read back; then `kitflow serve`.
+
+The server's database is a fresh one on TEST_POSTGRES_URL's server (tests/pg.py); where no
+PostgreSQL answers, the server runs on SQLite, as Prefect's own default (under CI=true the test
+fails instead).
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from pg import POSTGRES_URL, in_ci, postgres_url, shown, unreachable
+from sqlalchemy.engine import make_url
 
 from tests.conftest import EXAMPLE_DATA
 
 pytestmark = pytest.mark.e2e
 
-PG_ADMIN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 BIN = Path(sys.executable).parent
 RUN_TIMEOUT = 240  # seconds for the deployed run, from trigger to a final state
 POOL = "kitflow-e2e"
@@ -81,15 +86,22 @@ class Stack:
 
 
 @pytest.fixture
-def database() -> Iterator[str]:
-    """A fresh PostgreSQL database for the Prefect server, dropped afterwards."""
+def database(tmp_path) -> Iterator[str]:
+    """A fresh PostgreSQL database for the Prefect server, dropped afterwards; SQLite where
+    PostgreSQL does not answer (except under CI)."""
+    if (why := unreachable()) is not None:
+        if in_ci():
+            pytest.fail(f"CI=true and PostgreSQL at {shown(POSTGRES_URL)} does not answer ({why})")
+        yield f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}"
+        return
     name = f"kitflow_e2e_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+    admin = postgres_url(make_url(POSTGRES_URL).database or "postgres", "postgresql")
+    with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+        yield postgres_url(name, "postgresql+asyncpg")
     finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

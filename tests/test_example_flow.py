@@ -115,6 +115,37 @@ def test_due_list_and_nothing_lost(run):
     assert summary["duplicates"] == 8
 
 
+def test_what_a_person_reads_is_danish_and_one_sign_for_income(run):
+    """reminders.csv has Danish headers like the other CSVs; income is negative in due.csv as in
+    reconciliation.csv; the workbook's due list has real dates and Danish words, not codes."""
+    folder, _ = run
+    header = (folder / "reminders.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert (
+        header == "regle,emne,modtager,rolle,milepael,tilstand,felt,forsoeg,sidste_fejl,message_id"
+    )
+    with (folder / "due.csv").open(encoding="utf-8") as fh:
+        due = {r["projekt"]: r for r in csv.DictReader(fh)}
+    with (folder / "reconciliation.csv").open(encoding="utf-8") as fh:
+        income = {
+            r["projekt"]: r["forbrug"]
+            for r in csv.DictReader(fh)
+            if r["loebenummer"] == "" and r["post"] == "Indtægter"
+        }
+    moede = "Udskiftning af mødelokaleudstyr"  # the example's income: 187.500,00 kr. of tilskud
+    assert due[moede]["brutto_indtaegter"] == income[moede] == "-187500.00"
+    ws = load_workbook(folder / "anlaegsregnskab.xlsx")["Forfaldne"]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    ad = rows["Styrkelse af IT-sikkerhed – AD"]
+    assert ad[3:7] == (
+        dt.datetime(2017, 12, 1),
+        dt.datetime(2017, 12, 31),
+        "Særskilt regnskab",
+        "Over fristen",
+    )
+    assert rows[moede][2] == -187500.0 and rows[moede][5] == "Med årsregnskabet"
+    assert ws.cell(row=2, column=4).number_format == "dd.mm.yyyy"
+
+
 def test_cli_run_replaces_the_folder_whole_and_says_what_it_did(
     run, prefect_harness, tmp_path, monkeypatch
 ):
@@ -124,21 +155,27 @@ def test_cli_run_replaces_the_folder_whole_and_says_what_it_did(
     shutil.copytree(folder, out / "2020-12-31")
     (out / "2020-12-31" / "stale.txt").write_text("from an earlier run")
     monkeypatch.setenv("KITFLOW_STATE_DIR", str(tmp_path / "state"))
+    # A data folder of its own: the example's has been served by the module run's ledger, and
+    # a new ledger on it would (rightly) add a warning to the output.
+    data = shutil.copytree(EXAMPLE_DATA, tmp_path / "data")
     result = CliRunner().invoke(
-        app, ["run", "--out", str(out), "--as-of", "2020-12-31", "--no-send"]
+        app, ["run", "--data", str(data), "--out", str(out), "--as-of", "2020-12-31"]
     )
     assert result.exit_code == 0, result.output
     assert not (out / "2020-12-31" / "stale.txt").exists()
     assert (out / "2020-12-31" / "reconciliation.csv").exists()
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
     # The example's figures: 3 internal bookings (art 9xxx in eksport_interne_og_ukendte.csv),
-    # B4's six projects, 21 reminders planned on 31.12.2020 (none sent with --no-send).
+    # B4's six projects, 21 reminders planned on 31.12.2020, which go to the outbox folder (the
+    # shipped settings name no mail server).
     assert result.stdout.splitlines() == [
         f"Rapporterne er skrevet til {out / '2020-12-31'}",
         "271 posteringer læst (8 dubletter talt én gang), 2 ikke matchede, 3 interne, 0 i "
         "karantæne; 6 projekter skal aflægge særskilt anlægsregnskab, 3 er over fristen.",
-        "Påmindelser: 21 planlagt, 0 sendt, 21 venter, 0 fejlet (--no-send: intet sendt)",
+        f"Påmindelser: 21 planlagt, 21 lagt i udbakken {tmp_path / 'state' / 'outbox'} (ingen "
+        "mailserver sat op), 0 venter, 0 fejlet",
     ]
+    assert len(list((tmp_path / "state" / "outbox").glob("*.eml"))) > 0
 
 
 def test_cli_fatal_input_error_is_one_clear_line(prefect_harness, tmp_path):

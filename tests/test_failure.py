@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from email.policy import default as default_policy
@@ -56,14 +57,27 @@ def test_fatal_input_fails_the_run_with_its_reason_and_mails_koncern_it(
         'koncern_it_email = "drift@koncernit.example"\n'
         f'[smtp]\nhost = "127.0.0.1"\nport = {controller.port}\n',
     )
-    state = afstemning(
-        data_dir=str(data_without_register(tmp_path)),
-        out_dir=str(tmp_path / "out"),
-        as_of="2020-12-31",
-        send=False,
-        config_file=str(config),
-        return_state=True,
-    )
+    data = data_without_register(tmp_path)
+
+    def start(send: bool):
+        return afstemning(
+            data_dir=str(data),
+            out_dir=str(tmp_path / "out"),
+            as_of="2020-12-31",
+            send=send,
+            config_file=str(config),
+            return_state=True,
+        )
+
+    # --no-send sends nothing at all: the failure mail goes to the outbox folder, not the server.
+    assert start(send=False).is_failed()
+    assert inbox.messages == []
+    (kept,) = (tmp_path / "state" / "outbox").glob("*.eml")
+    kept_msg = email.message_from_bytes(kept.read_bytes(), policy=default_policy)
+    assert kept_msg["To"] == "drift@koncernit.example"
+    assert "register.xlsx: filen findes ikke" in kept_msg["Subject"]
+
+    state = start(send=True)
     assert state.is_failed()
 
     # What the UI shows: the run's state as the API has it.
@@ -88,16 +102,17 @@ def test_fatal_input_fails_the_run_with_its_reason_and_mails_koncern_it(
     body = msg.get_body(("plain",)).get_content()
     assert reason in body
     assert str(run.id) in body  # the link to the run in the UI
+    assert f"Datamappe: {data}" in body and f"Kørt på: {socket.gethostname()}" in body
     assert not (tmp_path / "out" / "2020-12-31").exists()
 
 
 def test_cli_shows_one_line_and_the_mail_lands_in_the_outbox_without_smtp(
     prefect_harness, tmp_path
 ):
-    """`kitflow run` as an operator starts it: no traceback on the console, exit code 2.
+    """`kitflow run --no-send` as an operator starts it: no traceback on the console, exit 2.
 
     No koncern_it_email and no SMTP host: the address comes from acquisitions.xlsx's sheet
-    "Koncern IT", and the mail is written to the outbox folder.
+    "Koncern IT", and the mail is written to the outbox folder, as the run says.
     """
     from prefect.settings import get_current_settings
 
@@ -119,6 +134,7 @@ def test_cli_shows_one_line_and_the_mail_lands_in_the_outbox_without_smtp(
             "2020-12-31",
             "--config",
             str(config),
+            "--no-send",
         ],
         cwd=tmp_path,
         env=env,
@@ -131,7 +147,10 @@ def test_cli_shows_one_line_and_the_mail_lands_in_the_outbox_without_smtp(
     assert "Traceback" not in result.stderr + result.stdout
     assert "Finished in state Failed('register.xlsx: filen findes ikke" in result.stderr
 
-    mails = list((tmp_path / "state" / "outbox").glob("*.eml"))
+    outbox = tmp_path / "state" / "outbox"
+    # The run says where the failure mail is, and that nothing was sent (--no-send).
+    assert f"lagt i udbakken {outbox}" in result.stderr and "--no-send" in result.stderr
+    mails = list(outbox.glob("*.eml"))
     assert len(mails) == 1
     msg = email.message_from_bytes(mails[0].read_bytes(), policy=default_policy)
     assert msg["To"] == "koncernit@example.kk.dk"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kitflow.core.findings import Location
 from kitflow.core.handover import accounts_from_json, accounts_to_json
 from kitflow.core.obligations import AccountDue
 from tests.conftest import EXAMPLE_DATA
@@ -20,7 +21,15 @@ D = dt.date
 def test_accounts_round_trip_and_a_bad_file_says_what_is_wrong():
     accounts = [
         AccountDue("Ny skole", D(2020, 12, 31), "forfalden", "ctrl@kk.dk", None, None),
-        AccountDue("Æblehaven", D(2019, 12, 31), "overskredet", None, D(2020, 2, 1), None),
+        AccountDue(
+            "Æblehaven",
+            D(2019, 12, 31),
+            "overskredet",
+            None,
+            D(2020, 2, 1),
+            None,
+            Location("register.xlsx", "Projekter", 7),  # C6's warnings name the row
+        ),
     ]
     as_of, back = accounts_from_json(accounts_to_json(D(2020, 12, 1), accounts))
     assert as_of == D(2020, 12, 1)

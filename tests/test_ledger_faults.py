@@ -14,6 +14,7 @@ import pytest
 from faults import RunLog, TcpProxy
 from ledger_db import ledger_url
 from mailserver import Recorder, Server
+from pg import POSTGRES_URL
 from sqlalchemy.engine import make_url
 
 D = dt.date
@@ -85,8 +86,10 @@ def assert_reports_written_and_one_line(tmp_path, state, log, inbox, proxy) -> s
     assert (folder / "reminders.csv").is_file()  # as recorded before sending
     assert state.is_failed()
     line = state.message
+    server = make_url(POSTGRES_URL)
     assert line.startswith(
-        f"påmindelsesregistret (postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test"
+        f"påmindelsesregistret (postgresql+psycopg://{server.username}@{server.host}:{proxy.port}"
+        f"/{server.database}"
     )
     assert "svarer ikke: " in line and "\n" not in line and PASSWORD not in line
     with pytest.raises(Exception) as raised:

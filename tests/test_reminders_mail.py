@@ -161,7 +161,7 @@ def test_digest_content_to_and_cc_by_role_and_rerun_sends_nothing(tmp_path, smtp
 
     csv_path = write_reminders_csv(tmp_path / "out", rows)
     lines = csv_path.read_text(encoding="utf-8").splitlines()
-    assert lines[0].startswith("rule,item,recipient,role,milestone,state")
+    assert lines[0].startswith("regle,emne,modtager,rolle,milepael,tilstand")
     assert any(
         line.startswith("C2,B-1,bs@kk.dk,Udførende,D-7@2021-03-01,sent,to,1,") for line in lines
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import logging
 import shutil
 from email.policy import default as default_policy
 from pathlib import Path
@@ -72,7 +73,7 @@ def parts(msg) -> list[str]:
 
 @pytest.mark.flow
 def test_flow_mails_workbook_and_bilag_once_with_the_resultat(
-    tmp_path, out_root, smtp, monkeypatch, prefect_harness
+    tmp_path, out_root, smtp, monkeypatch, prefect_harness, caplog
 ):
     from prefect.client.orchestration import get_client
 
@@ -88,9 +89,24 @@ def test_flow_mails_workbook_and_bilag_once_with_the_resultat(
     }.items():
         monkeypatch.setenv(f"KITFLOW_{name}", str(value))
 
-    state = rapportmail(as_of=AS_OF, return_state=True)
+    # Prefect's loggers do not propagate to the root logger caplog listens on (test_secrets.py).
+    prefect_logger = logging.getLogger("prefect")
+    prefect_logger.addHandler(caplog.handler)
+    for name in ("", "prefect", "prefect.flow_runs"):
+        caplog.set_level(logging.INFO, logger=name)
+    try:
+        state = rapportmail(as_of=AS_OF, return_state=True)
+    finally:
+        prefect_logger.removeHandler(caplog.handler)
     result = state.result()
     assert (result["recipients"], result["sent"], result["pending"]) == (2, 2, 0)
+    # The run's line: the counts, then the Resultat sentence with its own full stop (it ends in
+    # "mio. kr.", and a full stop after it made "kr..").
+    (line,) = {r.getMessage() for r in caplog.records if r.getMessage().startswith("Rapportmail")}
+    assert line == (
+        "Rapportmail 2020-12-31: 2 modtagere, 2 sendt nu, 0 venter, 0 fejlet. "
+        f"Anlægsregnskaberne i denne oversigt har en {RESULTAT}"
+    )
     with get_client(sync_client=True) as client:
         assert client.read_flow_run(state.state_details.flow_run_id).name == (
             "rapportmail 2020-12-31"
@@ -134,21 +150,23 @@ def test_flow_mails_workbook_and_bilag_once_with_the_resultat(
 def test_the_mail_reports_command_writes_the_mail_to_the_outbox_folder(
     tmp_path, out_root, monkeypatch, prefect_harness
 ):
-    """`kitflow mail-reports` as an operator runs it, with the shipped settings (no SMTP host)."""
+    """`kitflow mail-reports` as an operator runs it, with the shipped settings (no SMTP host):
+    the mail is in the outbox folder, and the command says so rather than "sendt"."""
     from typer.testing import CliRunner
 
     from kitflow.cli import app
 
     monkeypatch.setenv("KITFLOW_STATE_DIR", str(tmp_path / "state"))
+    outbox = tmp_path / "state" / "outbox"
     result = CliRunner().invoke(
         app, ["mail-reports", "--out", str(out_root), "--as-of", "2020-12-31"]
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        f"Rapportmail 2020-12-31 ({out_root / '2020-12-31'}): 1 modtagere, 1 sendt nu, "
-        "0 venter, 0 fejlet"
+        f"Rapportmail 2020-12-31 ({out_root / '2020-12-31'}): 1 modtager, 1 lagt i udbakken "
+        f"{outbox} (ingen mailserver sat op), 0 venter, 0 fejlet"
     ]
-    (eml,) = (tmp_path / "state" / "outbox").glob("*.eml")
+    (eml,) = outbox.glob("*.eml")
     msg = email.message_from_bytes(eml.read_bytes(), policy=default_policy)
     assert msg["To"] == "anlaeg@example.kk.dk"
     assert msg["Subject"] == "Anlægsregnskaber pr. 31.12.2020"

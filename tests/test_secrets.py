@@ -100,7 +100,12 @@ def test_smtp_password_is_found_nowhere(prefect_harness, tmp_path, monkeypatch, 
     assert server.handler.messages and summary["reminders"]["sent"] > 0
 
     captured = capfd.readouterr()
-    assert "Afstemning 2020-12-31" in caplog.text  # the capture did see the run's records
+    # The capture did see the run's records; the run's last line is a Danish sentence, not a
+    # Python dict with the output folder's path in it.
+    assert f"Afstemning pr. 31.12.2020: rapporterne er skrevet til {out / '2020-12-31'}." in (
+        caplog.text
+    )
+    assert "{'as_of'" not in caplog.text
     assert password not in caplog.text
     assert password not in captured.out + captured.err
     assert not [t for t in api_texts() if password in t]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -16,8 +17,9 @@ from openpyxl.utils import get_column_letter
 from kitflow.core.accounts import Report
 from kitflow.core.combine import QUARANTINE_COLUMNS
 from reports import csv_files
+from reports.labels import label
 from reports.sheet_xml import MAX_CELL_TEXT, cell_text, sheet_rows
-from reports.workbook import KR, _file_rows, write_workbook
+from reports.workbook import DATE, KR, _file_rows, write_workbook
 from tests.test_bilag import example_report
 
 LONG = "Lang tekst " * 4000  # 44,000 characters, over Excel's cell limit
@@ -89,7 +91,10 @@ def reference_lists(report: Report) -> Workbook:
         "Ikke matchede": _as_number(csv_files.booking_rows(report.unmatched), (6,)),
         "Interne": _as_number(csv_files.booking_rows(report.internal), (6,)),
         "Karantæne": csv_files.quarantine_rows(report.quarantined),
-        "Forfaldne": _as_number(csv_files.due_rows(report), (1, 2)),
+        # Dates as dates and the codes in words, as the workbook shows them.
+        "Forfaldne": csv_files.due_rows(
+            report, amount=lambda ore: ore / 100, date=lambda day: day, words=label
+        ),
         "Fund": csv_files.finding_rows(report),
         "Kørsel": _file_rows(report),
     }
@@ -104,6 +109,8 @@ def reference_lists(report: Report) -> Workbook:
             for col, value in enumerate(values, start=1):
                 if isinstance(value, float):
                     ws.cell(row=row, column=col).number_format = KR
+                elif isinstance(value, dt.date):
+                    ws.cell(row=row, column=col).number_format = DATE
     return wb
 
 
@@ -183,6 +190,10 @@ def test_rows_as_spreadsheetml():
     )
     assert (rows.first_row, rows.last_row, rows.last_col) == (12, 13, 6)
     assert sheet_rows([], 2, 7).last_row == 0
+    # A date is Excel's day number with the date style: 31.12.2020 is day 44196.
+    assert sheet_rows([[dt.date(2020, 12, 31)]], 2, 7, 9).xml.decode() == (
+        '<row r="2"><c r="A2" s="9"><v>44196</v></c></row>'
+    )
 
 
 def test_rows_refuse_what_a_cell_cannot_hold():

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from config.settings import Settings
 from kitflow.app.inputs import (
+    acquisitions_missing,
     acquisitions_path,
     combine_exports,
     export_paths,
@@ -31,7 +32,6 @@ from kitflow.core.findings import (
     FatalInputError,
     Finding,
     KitflowError,
-    Location,
     Severity,
 )
 
@@ -212,12 +212,5 @@ def check_data(data: Path, settings: Settings, as_of: dt.date) -> CheckResult:
             for finding in planned.findings if planned is not None else ():
                 result.add_finding(finding)
     else:
-        result.add_finding(
-            Finding(
-                Severity.WARNING,
-                Location(acquisitions.name),
-                "filen findes ikke: kørslen sender ingen påmindelser",
-                code="acquisitions.missing",
-            )
-        )
+        result.add_finding(acquisitions_missing(acquisitions))
     return result

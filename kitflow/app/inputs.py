@@ -128,3 +128,13 @@ def register_path(data_dir: Path) -> Path:
 
 def acquisitions_path(data_dir: Path) -> Path:
     return Path(data_dir) / "acquisitions.xlsx"
+
+
+def acquisitions_missing(path: Path) -> Finding:
+    """What the check and the run say of a data folder without acquisitions.xlsx."""
+    return Finding(
+        Severity.WARNING,
+        Location(path.name),
+        "filen findes ikke: kørslen sender ingen påmindelser",
+        code="acquisitions.missing",
+    )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 
-from config.settings import Settings
+from config.settings import Settings, user_state_dir
 from kitflow.app.reminder_policy import reminder_policy
 from kitflow.core.acquisitions import AcquisitionsRegister
 from kitflow.core.handover import accounts_from_json, accounts_to_json
@@ -15,7 +16,8 @@ from kitflow.core.ledger import LedgerRow
 from kitflow.core.obligations import AccountDue, Plan, plan_reminders
 from kitflow.lock import folder_key
 from kitflow.mail import open_transport
-from kitflow.outbox import DeliveryResult, RecordResult, open_ledger, reminder_keys
+from kitflow.outbox import DeliveryResult, RecordResult, open_ledger, reminder_keys, shown_url
+from kitflow.outbox.served import note_ledger
 from kitflow.publish import write_text_atomic
 
 
@@ -47,6 +49,45 @@ def ledger_rows(settings: Settings, plan: Plan) -> list[LedgerRow]:
     """The ledger's rows for today's plan, with their delivery state."""
     with open_ledger(settings) as ledger:
         return ledger.rows(reminder_keys(plan))
+
+
+def ledger_warning(
+    settings: Settings, data_dir: Path, now: dt.datetime | None = None
+) -> str | None:
+    """A warning when this run's reminder ledger has never served `data_dir` while another
+    ledger has (its reminders would go out again); None when all is well. Notes the ledger
+    against the data folder for the runs after it (kitflow.outbox.served)."""
+    ledger = shown_url(settings.effective_database_url)
+    data = Path(data_dir).resolve()
+    served = note_ledger(user_state_dir(), data, ledger, now or dt.datetime.now().astimezone())
+    if served.seen_before:
+        return None
+    same = (
+        "Brug det samme register ved hver kørsel på datamappen: indstillingen state_dir "
+        "(KITFLOW_STATE_DIR) eller database_url (KITFLOW_DATABASE_URL)"
+    )
+    if served.others:
+        other, last = max(served.others.items(), key=lambda kv: kv[1])
+        with contextlib.suppress(ValueError):
+            last = f"{dt.datetime.fromisoformat(last):%d.%m.%Y kl. %H:%M}"
+        return (
+            f"påmindelsesregistret {ledger} har aldrig kørt for datamappen {data}, men det har "
+            f"{other} (senest {last}): påmindelser, som det har sendt, kan blive sendt igen "
+            f"herfra. {same}"
+        )
+    # kitflow kept its state in ./state once, wherever it was started: a ledger left there.
+    legacy = Path("state") / "kitflow.db"
+    if settings.database_url is None and legacy.is_file():
+        old = f"sqlite:///{legacy.resolve()}"
+        if old != ledger:
+            return (
+                f"påmindelsesregistret {ledger} har aldrig kørt for datamappen {data}, men i "
+                f"{legacy.resolve().parent} ligger et fra en ældre kitflow, der gemte sin tilstand "
+                "i mappen state, hvor den blev startet: påmindelser, som det har sendt, kan blive "
+                f"sendt igen herfra. Flyt den mappes indhold til {settings.state_dir}, eller peg "
+                "på den med KITFLOW_STATE_DIR"
+            )
+    return None
 
 
 def handover_path(state_dir: Path, data_dir: Path) -> Path:

@@ -25,11 +25,13 @@ def today(timezone: str = DEFAULT_TIMEZONE) -> dt.date:
 def thresholds(settings: Settings) -> Thresholds:
     """The run's limits in øre, from the settings' kroner."""
     amount = settings.explanation_threshold_amount
+    unmatched = settings.max_unmatched_amount
     return Thresholds(
         separate_account_ore=int(settings.separate_account_threshold * 100),
         explanation_pct=settings.explanation_threshold_pct,
         explanation_amount_ore=None if amount is None else int(amount * 100),
         max_quarantined_rows=settings.max_quarantined_rows,
+        max_unmatched_ore=None if unmatched is None else int(unmatched * 100),
     )
 
 

@@ -7,6 +7,7 @@ the report: the quarantine limit, the reconciliation, the rules and their findin
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -20,6 +21,7 @@ from kitflow.core.bookings import SheetControl
 from kitflow.core.combine import CombinedBookings
 from kitflow.core.findings import FatalInputError, Finding, Location, Severity
 from kitflow.core.money import kr_text
+from kitflow.core.nearest import Vocabulary
 from kitflow.core.obligations import AccountDue
 from kitflow.core.reconcile import PostFigures, Reconciliation, reconcile
 from kitflow.core.register import (
@@ -45,6 +47,9 @@ class Thresholds:
     explanation_amount_ore: int | None = None
     # More quarantined booking rows than this stop the run.
     max_quarantined_rows: int = 100
+    # Bookings on løbenumre no register knows, added up without their sign, above this stop
+    # the run; None: never (each is a warning).
+    max_unmatched_ore: int | None = None
 
 
 def quarantine_limit_error(quarantined: pd.DataFrame, max_rows: int) -> FatalInputError | None:
@@ -138,6 +143,8 @@ class Report:
     threshold_amount: int | None
     # A1's gross threshold as the run applied it; the bilag's introduction quotes it.
     separate_threshold_ore: int
+    # register.xlsx as the run read it, which findings about a project name.
+    register_file: str = "register.xlsx"
 
     @property
     def unmatched(self) -> pd.DataFrame:
@@ -164,6 +171,11 @@ class Report:
     def errors(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity == Severity.ERROR)
 
+    def with_findings(self, more: Sequence[Finding]) -> Report:
+        """The same report with `more` findings after its own (the reminders' planning's, so
+        that findings.csv and the summary hold every finding `kitflow check` prints)."""
+        return dataclasses.replace(self, findings=(*self.findings, *more))
+
 
 def _decisions(lines: Iterable[Bevillingslinje]) -> tuple[Decision, ...]:
     grouped: dict[str, list] = {}
@@ -187,7 +199,103 @@ def make_report(
     if error is not None:
         raise error
     reconciliation = reconcile(bookings.bookings, bookings.duplicates, register, as_of)
+    error = unmatched_limit_error(reconciliation.unmatched, register, thresholds.max_unmatched_ore)
+    if error is not None:
+        raise error
     return build_report(as_of, register, bookings, reconciliation, files, thresholds)
+
+
+@dataclass(frozen=True)
+class UnknownNumber:
+    """The bookings of one file on one løbenummer no register knows."""
+
+    loebenummer: str
+    location: Location  # the first of them
+    count: int
+    total_ore: int
+    absolute_ore: int  # added up without their sign
+    nearest: tuple[str, ...]  # the known løbenumre it may have been meant for
+
+
+def unknown_numbers(unmatched: pd.DataFrame, register: Register) -> list[UnknownNumber]:
+    """Each løbenummer of `unmatched` once per file, in the order the bookings were read."""
+    if unmatched.empty:
+        return []
+    known = Vocabulary(n.loebenummer for n in register.loebenumre)
+    nearest: dict[str, tuple[str, ...]] = {}
+    out = []
+    for (file, number), group in unmatched.groupby(["file", "loebenummer"], sort=False):
+        amounts = np.asarray(group["amount_ore"], dtype=np.int64)
+        first = group.iloc[0]
+        if number not in nearest:
+            nearest[number] = known.nearest(str(number))
+        out.append(
+            UnknownNumber(
+                loebenummer=str(number),
+                location=Location(str(file), first["sheet"] or None, int(first["row"])),
+                count=len(group),
+                total_ore=int(amounts.sum()),
+                absolute_ore=int(np.abs(amounts).sum()),
+                nearest=nearest[number],
+            )
+        )
+    return out
+
+
+def _meant(nearest: Sequence[str]) -> str:
+    return " eller ".join(nearest)
+
+
+def unmatched_findings(unknown: Sequence[UnknownNumber], register_file: str) -> list[Finding]:
+    """A WARNING per løbenummer no register knows, per file: its bookings count in no project.
+
+    One per løbenummer and file rather than one per booking: a mistyped number is usually on
+    every booking of its project in that export, and the rows are listed in unmatched.csv;
+    a line each would bury the other findings. The file is what gets corrected (or exported
+    again), so each file is named. The location is its first booking.
+    """
+    out = []
+    for u in unknown:
+        what = "postering" if u.count == 1 else "posteringer"
+        amount = kr_text(u.total_ore) if u.count == 1 else f"i alt {kr_text(u.total_ore)}"
+        first = "" if u.count == 1 else ", den første i denne række"
+        they = "den" if u.count == 1 else "de"
+        text = (
+            f"løbenummer {u.loebenummer} findes ikke i {register_file} (arket Løbenumre): "
+            f"{u.count} {what}, {amount}{first}, er ikke talt med i noget projekt "
+        )
+        if u.nearest:
+            text += f"({they} står i unmatched.csv) – mente du {_meant(u.nearest)}?"
+        else:
+            text += (
+                f"({they} står i unmatched.csv); skriv løbenummeret i arket Løbenumre, hvis det "
+                "hører til et projekt"
+            )
+        out.append(Finding(Severity.WARNING, u.location, text, code="booking.unmatched"))
+    return out
+
+
+def unmatched_limit_error(
+    unmatched: pd.DataFrame, register: Register, max_ore: int | None
+) -> FatalInputError | None:
+    """The error that stops a run whose unmatched bookings add up (without their sign) to more
+    than `max_ore`, naming the largest of them; None below it, or without a limit."""
+    if max_ore is None or unmatched.empty:
+        return None
+    total = int(np.abs(np.asarray(unmatched["amount_ore"], dtype=np.int64)).sum())
+    if total <= max_ore:
+        return None
+    largest = max(unknown_numbers(unmatched, register), key=lambda u: u.absolute_ore)
+    what = "postering" if largest.count == 1 else "posteringer"
+    meant = f" – mente du {_meant(largest.nearest)}?" if largest.nearest else "."
+    return FatalInputError(
+        str(largest.location),
+        f"posteringer på løbenumre, som registret ikke kender, for i alt {kr_text(total)} (uden "
+        f"fortegn), mere end grænsen på {kr_text(max_ore)} (max_unmatched_amount); flest står "
+        f"på {largest.loebenummer} ({largest.count} {what}, {kr_text(largest.total_ore)}, fra "
+        f"denne række){meant} Ret løbenumrene (kitflow check viser dem alle), skriv dem i "
+        "registrets ark Løbenumre, eller hæv max_unmatched_amount",
+    )
 
 
 def later_findings(later: pd.DataFrame, as_of: dt.date) -> list[Finding]:
@@ -226,6 +334,7 @@ def build_report(
     findings: list[Finding] = [
         *bookings.findings,
         *later_findings(reconciliation.later, as_of),
+        *unmatched_findings(unknown_numbers(reconciliation.unmatched, register), register.file),
         *register.findings,
     ]
     # The register's sheets indexed by project once: per project they are looked up, not
@@ -307,6 +416,7 @@ def build_report(
         threshold_pct=explanation_pct,
         threshold_amount=explanation_amount_ore,
         separate_threshold_ore=threshold_ore,
+        register_file=register.file,
     )
 
 
@@ -320,6 +430,7 @@ def accounts_due(report: Report) -> list[AccountDue]:
             controller_email=a.project.controller_email or None,
             forelagt=a.project.forelagt_udvalg,
             sendt_til_revision=a.project.sendt_til_revision,
+            source=Location(report.register_file, "Projekter", a.project.row),
         )
         for a in report.projects
         if a.due.frist is not None and a.due.aflaeggelse is Aflaeggelse.SAERSKILT

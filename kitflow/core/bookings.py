@@ -552,21 +552,43 @@ def _check_totals(
                     )
                 )
                 return None, findings
-            # The sheet's own findings are lost with this error, so the rows are named here.
+            # The cause first (the sheet's own findings are lost with this error, so the rows
+            # are named here): amounts that could not be read, and lines a reader could not take
+            # apart (a shifted SAP line). Without them the total cannot be checked, so they
+            # explain the difference as far as anyone can tell.
             unsplit = unsplit or set()
-            shifted = [i for i in unreadable if i in unsplit]
-            unreadable = [i for i in unreadable if i not in unsplit]
-            rows = ", ".join(str(loc(i).row) for i in unreadable[:10])
-            more = " …" if len(unreadable) > 10 else ""
-            extra = f"; ulæseligt beløb i række {rows}{more}" if unreadable else ""
+            shifted = [k for k in unreadable if k in unsplit]
+            unreadable = [k for k in unreadable if k not in unsplit]
+            shifted_text = ""
             if shifted:
-                lines = ", ".join(str(loc(i).row) for i in shifted[:10])
+                lines = ", ".join(str(loc(k).row) for k in shifted[:10])
                 more = " …" if len(shifted) > 10 else ""
-                extra += f"; linje {lines}{more} er forskudt og kunne ikke læses"
+                shifted_text = f"linje {lines}{more} er forskudt og kunne ikke læses"
+            if unreadable:
+                causes = "; ".join(
+                    f"række {loc(k).row}: {amount_errors[k]}" for k in unreadable[:5]
+                )
+                more = f" (og {len(unreadable) - 5} rækker mere)" if len(unreadable) > 5 else ""
+                causes += f"{more}; {shifted_text}" if shifted_text else more
+                one = len(unreadable) + len(shifted) == 1
+                raise FatalInputError(
+                    str(loc()),
+                    f"{causes}; uden {'den' if one else 'dem'} stemmer kontroltotalen i "
+                    f"række {loc(i).row} ikke (forskel {kr_text(value - whole)}) – ret "
+                    f"{'beløbet' if one else 'beløbene'} i eksporten, og kør igen",
+                )
+            if shifted:
+                one = len(shifted) == 1
+                raise FatalInputError(
+                    str(loc(i)),
+                    f"{shifted_text}; uden {'den' if one else 'dem'} stemmer kontroltotalen "
+                    f"{kr_text(value)} ikke (forskel {kr_text(value - whole)}) – hent eksporten "
+                    "igen fra økonomisystemet, og kør igen",
+                )
             raise FatalInputError(
                 str(loc(i)),
                 f"kontroltotalen {kr_text(value)} stemmer ikke med summen af de læste posteringer "
-                f"{kr_text(whole)} (forskel {kr_text(value - whole)}){extra}; eksporten er måske "
+                f"{kr_text(whole)} (forskel {kr_text(value - whole)}); eksporten er måske "
                 "afskåret eller redigeret – hent den igen fra økonomisystemet",
             )
         if value != block:

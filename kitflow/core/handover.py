@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 
+from kitflow.core.findings import Location
 from kitflow.core.obligations import AccountDue
 from kitflow.core.rules import DueStatus
 
@@ -31,6 +32,9 @@ def accounts_to_json(as_of: dt.date, accounts: Sequence[AccountDue]) -> str:
                 "sendt_til_revision": None
                 if a.sendt_til_revision is None
                 else a.sendt_til_revision.isoformat(),
+                # Where the project is in register.xlsx (a later field: older files lack it).
+                "file": None if a.source is None else a.source.file,
+                "row": None if a.source is None else a.source.row,
             }
             for a in sorted(accounts, key=lambda a: (a.projekt, a.frist))
         ],
@@ -52,6 +56,9 @@ def accounts_from_json(text: str) -> tuple[dt.date, list[AccountDue]]:
                 controller_email=a["controller_email"],
                 forelagt=_date(a["forelagt"]),
                 sendt_til_revision=_date(a["sendt_til_revision"]),
+                source=None
+                if a.get("file") is None
+                else Location(str(a["file"]), "Projekter", a.get("row")),
             )
             for a in data["accounts"]
         ]

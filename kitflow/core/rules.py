@@ -39,6 +39,7 @@ class DueDecision:
 
     projekt: str
     brutto_udgifter: int
+    # Income negative, as the exports, the register and every figure of the report have it.
     brutto_indtaegter: int
     faerdiggjort: dt.date | None
     frist: dt.date | None
@@ -72,8 +73,8 @@ def decide(
     passed; `overskredet` when it has passed unpresented.
     """
     brutto_udgifter = figures.udgifter.forbrug
-    brutto_indtaegter = abs(figures.indtaegter.forbrug)
-    separate = brutto_udgifter >= threshold_ore or brutto_indtaegter >= threshold_ore
+    brutto_indtaegter = figures.indtaegter.forbrug
+    separate = brutto_udgifter >= threshold_ore or abs(brutto_indtaegter) >= threshold_ore
     done = completion_date(project)
     frist = dt.date(done.year, 12, 31) if done is not None else None
     if project.forelagt_udvalg is not None and project.forelagt_udvalg <= as_of:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from kitflow.core.cells import is_blank
 from kitflow.core.findings import FatalInputError
+from kitflow.core.nearest import MAX_DISTANCE, Vocabulary
 
 
 @dataclass(frozen=True)
@@ -120,14 +121,41 @@ def find_header(
     row_index, columns = best
     missing = [f for f in required if f not in columns]
     names = "; ".join(_with_aliases(labels[f], fields[f][1:]) for f in missing)
+    unused = [
+        str(c).strip()
+        for j, c in enumerate(sheet.rows[row_index])
+        if not is_blank(c) and j not in columns.values()
+    ]
     raise FatalInputError(
         sheet.where,
-        f"overskriftsrækken (række {row_index + 1}) mangler kolonnen {names}",
+        f"overskriftsrækken (række {row_index + 1}) mangler kolonnen {names}"
+        + _found_instead(unused, [fields[f] for f in missing]),
     )
 
 
 def _with_aliases(label: str, aliases: Sequence[str]) -> str:
     return f"{label} (eller {', '.join(aliases)})" if aliases else label
+
+
+def _found_instead(unused: Sequence[str], wanted: Sequence[Sequence[str]]) -> str:
+    """What the header row has instead, quoted: the header nearest a missing column's names
+    (a misspelling: `; den har "Beløp DKK" – mente du Beløb DKK?`), else its other headers."""
+    if not unused:
+        return ""
+    headers = Vocabulary(normalise_header(h) for h in unused)
+    best: tuple[int, str, str] | None = None
+    for names in wanted:
+        for name in names:
+            distances = headers.distances(normalise_header(name))
+            k = int(distances.argmin())
+            if distances[k] <= MAX_DISTANCE and (best is None or distances[k] < best[0]):
+                best = (int(distances[k]), headers.words[k], name)
+    if best is not None:
+        _d, found, name = best
+        header = next(h for h in unused if normalise_header(h) == found)
+        return f'; den har "{header}" – mente du {name}?'
+    shown = ", ".join(f'"{h}"' for h in unused[:6]) + (" …" if len(unused) > 6 else "")
+    return f"; dens andre overskrifter er {shown}"
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,13 @@ BOOKINGS = SheetSpec(
             ("Løbenummer", "Projektdefinition", "PSP-element", "WBS-element", "Objekt"),
             True,
             "The project number the booking is on. A number that no register.xlsx row knows "
-            "makes the booking unmatched (unmatched.csv); it is never dropped. SAP's Objekt "
-            "may carry its type first (`PSP XA-4411000006-01`). Where several of these "
-            "columns are in one export (SAP's PSP-element and Projektdefinition), the one "
-            "with WBS suffixes is read, and `kitflow check` says which.",
+            "makes the booking unmatched (unmatched.csv), never dropped, and is a warning "
+            "naming the nearest known numbers. SAP's Objekt may carry its type first "
+            "(`PSP XA-4411000006-01`). Where several of these columns are in one export "
+            "(SAP's PSP-element and Projektdefinition), the one with WBS suffixes is read, and "
+            "`kitflow check` says which.",
             "Løbenummeret, posteringen er bogført på. Et løbenummer, registret ikke kender, "
-            "giver en ikke-matchet postering.",
+            "giver en ikke-matchet postering og en advarsel, der nævner de nærmeste kendte.",
             "XA-4411000999",
             Kind.LOEBENUMMER,
         ),

@@ -24,6 +24,8 @@ class AccountDue:
     controller_email: str | None
     forelagt: dt.date | None
     sendt_til_revision: dt.date | None
+    # The project's row in register.xlsx's Projekter, which findings about it name.
+    source: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)

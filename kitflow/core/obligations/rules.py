@@ -229,7 +229,7 @@ def account_not_presented(facts: Facts, schedule: AccountSchedule) -> Found:
 def _no_controller(a: AccountDue) -> Finding:
     return Finding(
         Severity.WARNING,
-        Location("register.xlsx", "Projekter"),
+        a.source or Location("register.xlsx", "Projekter"),
         f"C6 {a.projekt}: ingen controller at minde om (Controller email er tom, og "
         "reminders.c6.default_controller_email er ikke sat)",
         code="reminders.no_controller",
