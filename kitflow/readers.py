@@ -259,6 +259,16 @@ def _unpacks_past_its_size(fh, info: zipfile.ZipInfo) -> bool:
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
+def read_nonempty(path: Path, name: str) -> bytes:
+    """A text export's bytes; FatalInputError when it is missing or holds only white space."""
+    if not path.is_file():
+        raise FatalInputError(name, MISSING)
+    data = path.read_bytes()
+    if not data.strip():
+        raise FatalInputError(name, EMPTY)
+    return data
+
+
 def decode_text(data: bytes, name: str) -> str:
     """CSV bytes as text: UTF-16 with BOM, UTF-8 (with or without BOM), else Windows-1252."""
     if data.startswith(_UTF16_BOMS):
@@ -294,11 +304,7 @@ def decode_text(data: bytes, name: str) -> str:
 def read_csv(path: Path, display_name: str | None = None) -> RawSheet:
     """A semicolon (or comma/tab) separated export; row i is the file's line i + 1."""
     name = display_name or path.name
-    if not path.is_file():
-        raise FatalInputError(name, MISSING)
-    data = path.read_bytes()
-    if not data.strip():
-        raise FatalInputError(name, EMPTY)
+    data = read_nonempty(path, name)
     if b"\x00" in data[:4096] and not data.startswith(_UTF16_BOMS):
         raise FatalInputError(name, "filen er ikke en tekstfil (CSV)")
     text = decode_text(data, name)

@@ -7,6 +7,7 @@ stale). `expect` is written by hand: a phrase the answer must contain.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 from collections.abc import Callable
@@ -37,6 +38,16 @@ class Case:
     settings: dict[str, object] = field(default_factory=dict)
     shown: str = ""  # where the answer shows, when not the default for its kind
     writes: str = ""  # a file (glob) the run must write into its output folder, if any
+
+
+def tree_digest(folder: Path) -> str:
+    """Every file's path and bytes below `folder`: equal exactly when nothing was written."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        digest.update(str(path.relative_to(folder)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def example_copy(target: Path) -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,20 +20,12 @@ from bad_input_cases import (
     make_case,
     render_table,
     run_check,
+    tree_digest,
 )
 
 from kitflow.core.findings import KitflowError
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def tree_digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        digest.update(str(path.relative_to(folder)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 @dataclass

@@ -10,7 +10,6 @@ why. `RLIMIT_FSIZE` was not used: it gives EFBIG ("file too large"), not a full 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import re
 import shutil
@@ -19,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from bad_input_cases import tree_digest
 
 from tests.conftest import EXAMPLE_DATA
 
@@ -64,15 +64,6 @@ def small_disk(tmp_path):
         )
 
     return run
-
-
-def tree_digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        digest.update(str(path.relative_to(folder)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def _pages(folder: Path) -> int:

@@ -17,7 +17,7 @@ from kitflow.core.bookings import LABELS, REQUIRED, HeaderFinder
 from kitflow.core.findings import FatalInputError
 from kitflow.core.sheets import RawSheet
 from kitflow.formats.base import Export, Format, head_text
-from kitflow.readers import EMPTY, MISSING, RESAVE, decode_text, reason
+from kitflow.readers import RESAVE, decode_text, read_nonempty, reason
 
 NAME = "HTML-tabel med navnet .xls"
 _MARKUP = ("<html", "<!doctype", "<table", "<?xml", "<head", "<meta", "<body")
@@ -47,12 +47,7 @@ def _rows(table) -> list[list[object]]:
 def read_html(path: Path, find: HeaderFinder, limits: InputLimits | None = None) -> Export:
     """The tables of bookings in the page, table row i being the sheet's row i + 1."""
     name = path.name
-    if not path.is_file():
-        raise FatalInputError(name, MISSING)
-    data = path.read_bytes()
-    if not data.strip():
-        raise FatalInputError(name, EMPTY)
-    text = _XML_DECLARATION.sub("", decode_text(data, name))
+    text = _XML_DECLARATION.sub("", decode_text(read_nonempty(path, name), name))
     try:
         tables = lxml_html.document_fromstring(text).xpath("//table") if text.strip() else []
     except (etree.ParserError, ValueError) as exc:

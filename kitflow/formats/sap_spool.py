@@ -18,10 +18,9 @@ from pathlib import Path
 
 from config.settings import InputLimits
 from kitflow.core.bookings import HeaderFinder
-from kitflow.core.findings import FatalInputError
 from kitflow.core.sheets import RawSheet, normalise_header
 from kitflow.formats.base import Export, Format, head_text, is_text
-from kitflow.readers import EMPTY, MISSING, decode_text
+from kitflow.readers import decode_text, read_nonempty
 
 NAME = "SAP-spool (tabulator)"
 DASHES = re.compile(r"^[\s\-=_|]*-{5,}[\s\-=_|]*$")
@@ -34,13 +33,7 @@ def cells(line: str) -> list[str]:
 
 def lines_of(path: Path) -> list[str]:
     """The file's physical lines (CRLF, LF or CR), decoded, index i being line i + 1."""
-    name = path.name
-    if not path.is_file():
-        raise FatalInputError(name, MISSING)
-    data = path.read_bytes()
-    if not data.strip():
-        raise FatalInputError(name, EMPTY)
-    text = decode_text(data, name)
+    text = decode_text(read_nonempty(path, path.name), path.name)
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
